@@ -1,0 +1,270 @@
+"""Operator-facing models: the doctor readout and the route bodies, with the seed's field names.
+
+Python attributes are snake_case; JSON uses the seed's camelCase (``latencyMs``, ``serviceUrl``,
+``recentFailures`` ...) through an alias generator. Always dump with :func:`to_json_dict`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+from core.errors import InvalidInput
+
+ComponentStatus = Literal["ok", "degraded", "unreachable"]
+DrainState = Literal["active", "draining", "drained", "unknown"]
+Route = Literal["doctor", "force-redeploy", "cleanup-stale-deployments", "recover-stuck-workflow"]
+WRITE_ROUTES: frozenset[str] = frozenset(
+    {"force-redeploy", "cleanup-stale-deployments", "recover-stuck-workflow"}
+)
+
+IDENTIFIER = re.compile(r"^[a-zA-Z0-9_-]+$")
+MAX_RECENT_FAILURES = 20
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(
+        frozen=True, alias_generator=to_camel, populate_by_name=True, extra="forbid"
+    )
+
+
+def to_json_dict(model: BaseModel) -> dict[str, Any]:
+    """The JSON shape of a model, with the seed's field names."""
+    return model.model_dump(mode="json", by_alias=True)
+
+
+# --- doctor readout -------------------------------------------------------------------------
+
+
+class IngressReadout(ApiModel):
+    status: ComponentStatus
+    latency_ms: int | None = None
+    error: str | None = None
+
+
+class AdminReadout(ApiModel):
+    status: ComponentStatus
+    latency_ms: int | None = None
+    version: str | None = None
+    error: str | None = None
+
+
+class DeploymentItem(ApiModel):
+    id: str
+    service_url: str
+    created_at: str | None = None
+    # Beyond the seed: what operators look for first when cleaning up.
+    drain_state: DrainState = "unknown"
+    #: Non-completed invocations pinned to this deployment (None when the count failed).
+    pinned_invocations: int | None = None
+    #: Services whose latest revision lives on this deployment.
+    latest_for: list[str] = []
+
+
+class DeploymentsReadout(ApiModel):
+    status: ComponentStatus
+    items: list[DeploymentItem] = []
+    error: str | None = None
+
+
+class ServiceItem(ApiModel):
+    name: str
+    revision: int | None = None
+    type: str | None = None
+    deployment_id: str | None = None
+
+
+class ServicesReadout(ApiModel):
+    status: ComponentStatus
+    items: list[ServiceItem] = []
+    error: str | None = None
+
+
+class FailureItem(ApiModel):
+    id: str
+    service_name: str
+    service_key: str | None = None
+    handler: str | None = None
+    failed_at: str | None = None
+    error_message: str | None = None
+
+
+class StuckItem(ApiModel):
+    """An invocation that keeps retrying (``backing-off``) or gave up retrying (``paused``)."""
+
+    id: str
+    service_name: str
+    service_key: str | None = None
+    handler: str | None = None
+    status: str
+    retry_count: int | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    modified_at: str | None = None
+
+
+class InvocationsReadout(ApiModel):
+    status: ComponentStatus
+    by_status: dict[str, int] = {}
+    recent_failures: list[FailureItem] = []
+    stuck: list[StuckItem] = []
+    error: str | None = None
+
+
+class DoctorReport(ApiModel):
+    ingress: IngressReadout
+    admin: AdminReadout
+    deployments: DeploymentsReadout
+    services: ServicesReadout
+    invocations: InvocationsReadout
+    checked_at: str
+
+
+# --- route bodies -----------------------------------------------------------------------------
+
+
+def _require_url(field: str, value: str) -> str:
+    if not value or not value.strip():
+        raise ValueError(f"{field} must be a non-empty URL")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"{field} must be an absolute http:// or https:// URL")
+    if not parts.hostname:
+        raise ValueError(f"{field} must include a host")
+    return value
+
+
+def _require_identifier(field: str, value: str) -> str:
+    if not IDENTIFIER.fullmatch(value):
+        raise ValueError(f"{field} must match ^[a-zA-Z0-9_-]+$")
+    return value
+
+
+class DoctorRequest(ApiModel):
+    """doctor takes an empty JSON object."""
+
+
+class ForceRedeployRequest(ApiModel):
+    service_url: str
+    force: bool = True
+
+    @field_validator("service_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _require_url("serviceUrl", value)
+
+
+class ForceRedeployResponse(ApiModel):
+    acknowledged: Literal[True] = True
+    deployment_id: str
+
+
+class CleanupRequest(ApiModel):
+    service_url: str
+    force_drain: bool = False
+
+    @field_validator("service_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _require_url("serviceUrl", value)
+
+
+CleanupAction = Literal["kept", "deleted", "skipped", "failed"]
+
+
+class CleanupItem(ApiModel):
+    id: str
+    service_url: str
+    action: CleanupAction
+    #: Why it was kept, skipped or failed (e.g. "draining", "latest-for-service").
+    reason: str | None = None
+    drain_state: DrainState = "unknown"
+    pinned_invocations: int | None = None
+    latest_for: list[str] = []
+    error: str | None = None
+
+
+class CleanupResponse(ApiModel):
+    acknowledged: Literal[True] = True
+    #: Beyond the seed, which only logs these: one row per deployment.
+    report: list[CleanupItem] = []
+
+
+class RecoverRequest(ApiModel):
+    service_name: str
+    service_key: str
+
+    @field_validator("service_name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _require_identifier("serviceName", value)
+
+    @field_validator("service_key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        return _require_identifier("serviceKey", value)
+
+
+class RecoverResponse(ApiModel):
+    acknowledged: Literal[True] = True
+    killed: list[str] = []
+    purged: list[str] = []
+    state_cleared: bool = False
+    #: e.g. promises that outlived the purge: the next run would see them pre-resolved.
+    warnings: list[str] = []
+
+
+RequestModel = TypeVar("RequestModel", bound=ApiModel)
+
+
+def parse_request(model: type[RequestModel], data: Mapping[str, Any] | None) -> RequestModel:
+    """Validate a route body; the first broken rule becomes :class:`InvalidInput`."""
+    try:
+        return model.model_validate(dict(data or {}))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "body"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if first["type"] == "missing":
+            message = "is required"
+        elif first["type"] == "extra_forbidden":
+            message = "is not a field of this request"
+        elif first["type"] in ("bool_type", "bool_parsing"):
+            message = "must be a boolean"
+        elif first["type"] == "string_type":
+            message = "must be a string"
+        if message.startswith(f"{field} "):
+            message = message[len(field) + 1 :]
+        raise InvalidInput(field, message) from exc
+
+
+# --- advice -----------------------------------------------------------------------------------
+
+AdviceKind = Literal[
+    "force-redeploy",
+    "cleanup-stale-deployments",
+    "recover-stuck-workflow",
+    "fix-connectivity",
+    "inspect",
+]
+
+
+class Advice(ApiModel):
+    """One recommended next step, derived from a doctor readout by ``core.advice``.
+
+    Write advice carries the exact request body (``args``) the operation will receive and a
+    ``preview`` that states what will change, for confirm dialogs and CLI prompts.
+    """
+
+    kind: AdviceKind
+    #: The write route to run, or None for advice that is read-only (fix connectivity, inspect).
+    route: Route | None = None
+    title: str
+    preview: str
+    args: dict[str, Any] = {}
+    destructive: bool = False
