@@ -128,7 +128,7 @@ class DoctorReport(ApiModel):
 # --- route bodies -----------------------------------------------------------------------------
 
 
-def _require_url(field: str, value: str) -> str:
+def require_http_url(field: str, value: str) -> str:
     if not value or not value.strip():
         raise ValueError(f"{field} must be a non-empty URL")
     parts = urlsplit(value)
@@ -156,7 +156,7 @@ class ForceRedeployRequest(ApiModel):
     @field_validator("service_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        return _require_url("serviceUrl", value)
+        return require_http_url("serviceUrl", value)
 
 
 class ForceRedeployResponse(ApiModel):
@@ -171,7 +171,7 @@ class CleanupRequest(ApiModel):
     @field_validator("service_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        return _require_url("serviceUrl", value)
+        return require_http_url("serviceUrl", value)
 
 
 CleanupAction = Literal["kept", "deleted", "skipped", "failed"]

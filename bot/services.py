@@ -1,0 +1,60 @@
+"""The composition root: build every client once at start-up, close them on shutdown."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from redis.asyncio import Redis
+
+from bot.settings import Settings
+from core.audit_store import RedisAuditLog
+from core.operations import Operations
+from core.pending import PendingActions
+from core.restate.client import RestateAdminClient, RestateIngressClient
+
+#: A dead Redis must fail fast: a write is refused rather than left hanging.
+REDIS_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    redis: Redis
+    admin: RestateAdminClient
+    ingress: RestateIngressClient | None
+    audit: RedisAuditLog
+    pending: PendingActions
+    operations: Operations
+
+
+@asynccontextmanager
+async def build_services(settings: Settings) -> AsyncIterator[Services]:
+    redis = Redis.from_url(
+        settings.redis_url,
+        socket_timeout=REDIS_TIMEOUT_S,
+        socket_connect_timeout=REDIS_TIMEOUT_S,
+        decode_responses=False,
+    )
+    admin = RestateAdminClient(settings.restate_admin_url)
+    ingress = (
+        RestateIngressClient(settings.restate_ingress_url) if settings.restate_ingress_url else None
+    )
+    audit = RedisAuditLog(redis, settings.audit_stream, retention=settings.audit_retention)
+    pending = PendingActions(redis, ttl=timedelta(seconds=settings.pending_action_ttl_s))
+    operations = Operations(
+        admin=admin,
+        ingress=ingress,
+        audit=audit,
+        live_service_url=settings.restate_service_url,
+        probe_timeout_s=settings.probe_timeout_s,
+    )
+    try:
+        yield Services(settings, redis, admin, ingress, audit, pending, operations)
+    finally:
+        await admin.aclose()
+        if ingress is not None:
+            await ingress.aclose()
+        await redis.aclose()

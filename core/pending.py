@@ -1,0 +1,76 @@
+"""Server-side store of actions offered as buttons: the button carries only an opaque id.
+
+A button's value cannot be trusted (anyone in the channel can click, hours later, with any value),
+so the route and arguments live here, with an expiry, and are consumed exactly once (``GETDEL``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from core.errors import PendingActionUnavailable
+from core.models import Route
+
+DEFAULT_TTL = timedelta(minutes=15)
+
+
+class PendingAction(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    route: Route
+    args: dict[str, Any]
+    preview: str
+    #: Who asked for the readout that offered the action (the clicker is authorized separately).
+    offered_to: str
+    #: Where the offer was posted: the Slack channel and message ts, when known.
+    context: dict[str, str] = {}
+    #: The doctor request this action came from, to tie the audit entries together.
+    origin_request_id: str | None = None
+
+
+class PendingActions:
+    def __init__(
+        self, redis: Redis, *, prefix: str = "restate-ops:pending:", ttl: timedelta = DEFAULT_TTL
+    ) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._ttl = ttl
+
+    async def offer(self, action: PendingAction) -> str:
+        """Store ``action`` and return the opaque id to put in the button."""
+        action_id = secrets.token_urlsafe(16)
+        try:
+            await self._redis.set(
+                self._prefix + action_id, action.model_dump_json(), ex=self._ttl, nx=True
+            )
+        except RedisError as exc:
+            raise PendingActionUnavailable(
+                f"Could not store the offered action: {type(exc).__name__}: {exc}"
+            ) from exc
+        return action_id
+
+    async def claim(self, action_id: str) -> PendingAction:
+        """Consume the action once; an expired, used or unknown id is unavailable.
+
+        ``GETDEL`` makes the claim atomic: of two replicas handling two clicks, one wins.
+        """
+        try:
+            raw = await self._redis.getdel(self._prefix + action_id)
+        except RedisError as exc:
+            raise PendingActionUnavailable(
+                f"Could not read the offered action: {type(exc).__name__}: {exc}"
+            ) from exc
+        if raw is None:
+            raise PendingActionUnavailable(
+                "This action has expired or was already used. Run /restate doctor again."
+            )
+        try:
+            return PendingAction.model_validate_json(raw)
+        except ValidationError as exc:
+            raise PendingActionUnavailable("The offered action could not be read.") from exc
