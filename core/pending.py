@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from core.errors import PendingActionUnavailable
-from core.models import Route
+from core.models import DoctorReport, Route
 
 DEFAULT_TTL = timedelta(minutes=15)
 
@@ -32,6 +32,8 @@ class PendingAction(BaseModel):
     context: dict[str, str] = {}
     #: The doctor request this action came from, to tie the audit entries together.
     origin_request_id: str | None = None
+    #: The readout the offer was based on, so the verify readout can say what changed.
+    baseline: DoctorReport | None = None
 
 
 class PendingActions:
