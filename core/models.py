@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from core.errors import InvalidInput
@@ -151,7 +151,7 @@ class DoctorRequest(ApiModel):
 
 class ForceRedeployRequest(ApiModel):
     service_url: str
-    force: bool = True
+    force: StrictBool = True
 
     @field_validator("service_url")
     @classmethod
@@ -166,7 +166,7 @@ class ForceRedeployResponse(ApiModel):
 
 class CleanupRequest(ApiModel):
     service_url: str
-    force_drain: bool = False
+    force_drain: StrictBool = False
 
     @field_validator("service_url")
     @classmethod

@@ -1,0 +1,264 @@
+"""What to do next, from a doctor readout: the seed's "Choose the recovery action" table.
+
+================================================  ==============================================
+Doctor signal                                     Advice
+================================================  ==============================================
+admin API or the lists over it unreachable        ``fix-connectivity`` only (writes use it too)
+ingress unreachable                               ``fix-connectivity`` (ingress), plus the rest
+live service URL (configuration) not registered   ``force-redeploy`` of that URL
+several deployments, the live one among them      ``cleanup-stale-deployments`` keeping it, or
+                                                  ``inspect`` when nothing is drained yet
+a workflow key's ``run`` is terminal-failed       ``recover-stuck-workflow`` for that key
+a run is backing-off or paused (still active)     ``inspect``: recover refuses active runs
+a workflow already succeeded                      nothing
+================================================  ==============================================
+
+Pure and deterministic: the same readout always gives the same advice in the same order.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from core.cleanup import same_url
+from core.models import (
+    IDENTIFIER,
+    Advice,
+    DeploymentItem,
+    DoctorReport,
+    FailureItem,
+    StuckItem,
+)
+
+#: Recovery offers at most this many keys (and inspections) per readout: one incident at a time.
+MAX_PER_KIND = 5
+#: The seed's recovery acts on a workflow's ``run`` invocation; the readout does not carry each
+#: workflow's main-handler name, so failures of other handlers (shared ones) are not offered.
+WORKFLOW_MAIN_HANDLER = "run"
+
+
+def advise(report: DoctorReport, *, live_service_url: str | None) -> list[Advice]:
+    """The recommended next steps for ``report``; ``live_service_url`` comes from configuration.
+
+    The live URL is never taken from a doctor row: an old row is exactly what may be stale.
+    """
+    blocked = _connectivity(report)
+    if blocked is not None:
+        return [blocked]
+    advice: list[Advice] = []
+    if report.ingress.status == "unreachable":
+        advice.append(_fix_ingress(report))
+    advice += _deployment_advice(report, live_service_url)
+    advice += _recover_advice(report)
+    advice += _inspect_stuck(report)
+    return advice
+
+
+# --- connectivity -----------------------------------------------------------------------------
+
+
+def _connectivity(report: DoctorReport) -> Advice | None:
+    """One fix-connectivity advice when the admin path is down; no write can work then."""
+    down = [
+        (name, error)
+        for name, status, error in (
+            ("admin API", report.admin.status, report.admin.error),
+            ("deployment list", report.deployments.status, report.deployments.error),
+            ("service list", report.services.status, report.services.error),
+        )
+        if status == "unreachable"
+    ]
+    if not down:
+        return None
+    reasons = "; ".join(f"{name}: {error or 'unreachable'}" for name, error in down)
+    return Advice(
+        kind="fix-connectivity",
+        title="Fix connectivity to the Restate admin API",
+        preview=(
+            f"Doctor could not reach the admin API ({reasons}). Every write route uses the "
+            "same path: check the admin URL configuration, DNS, network policy and admin API "
+            "health, then run doctor again."
+        ),
+        # Tells renderers which path is down: only the admin path blocks the writes.
+        args={"component": "admin"},
+    )
+
+
+def _fix_ingress(report: DoctorReport) -> Advice:
+    return Advice(
+        kind="fix-connectivity",
+        title="Fix connectivity to the Restate ingress",
+        preview=(
+            f"The ingress did not answer ({report.ingress.error or 'unreachable'}), so "
+            "applications cannot submit workflows. The write routes use the admin API and are "
+            "not affected. Check the ingress URL and network path, then run doctor again."
+        ),
+        args={"component": "ingress"},
+    )
+
+
+# --- deployments ------------------------------------------------------------------------------
+
+
+def endpoint_key(url: str) -> tuple[str, str]:
+    """How Restate 1.7 tells deployments apart: authority and path, not scheme or trailing ``/``.
+
+    The host is compared case-insensitively (it is a DNS name); user info, port and path as is.
+    """
+    parts = urlsplit(url.strip())
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    return f"{userinfo}{at}{hostport.lower()}", parts.path.rstrip("/")
+
+
+def _deployment_advice(report: DoctorReport, live_url: str | None) -> list[Advice]:
+    readout = report.deployments
+    # A degraded readout with no items means the list itself failed: nothing is known.
+    listed = readout.status == "ok" or (readout.status == "degraded" and bool(readout.items))
+    if live_url is None or not listed:
+        return []
+    live = [d for d in readout.items if endpoint_key(d.service_url) == endpoint_key(live_url)]
+    if not live:
+        return [_force_redeploy(live_url, len(readout.items))]
+    if len(readout.items) < 2:
+        return []
+    return [_cleanup(readout.items, _newest(live))]
+
+
+def _newest(items: list[DeploymentItem]) -> DeploymentItem:
+    # Restate itself overwrites the newest match when several share an endpoint.
+    return max(items, key=lambda d: (d.created_at or "", d.id))
+
+
+def _force_redeploy(live_url: str, registered: int) -> Advice:
+    return Advice(
+        kind="force-redeploy",
+        route="force-redeploy",
+        title="Register the live workflow service",
+        preview=(
+            f"Register {live_url} with Restate (force=true) and get its deployment id. "
+            f"It is not among the {registered} registered deployment(s). "
+            "Old deployments are not deleted; run doctor again afterwards."
+        ),
+        args={"serviceUrl": live_url, "force": True},
+    )
+
+
+def _cleanup(items: list[DeploymentItem], keep: DeploymentItem) -> Advice:
+    """Preview exactly what cleanup with ``forceDrain: false`` will delete and skip."""
+    others = [d for d in items if d.id != keep.id]
+    delete = [d for d in others if d.drain_state == "drained" and not _duplicate(d, keep)]
+    skip = [d for d in others if d not in delete]
+    skipped = f" Skip {_listing(skip, keep)}." if skip else ""
+    if not delete:
+        return Advice(
+            kind="inspect",
+            title="Stale deployments are still in use",
+            preview=(
+                f"No other deployment is drained yet. Keep {keep.id} ({keep.service_url})."
+                f"{skipped} Wait for pinned invocations to finish, then run doctor again."
+            ),
+        )
+    noun = "deployment" if len(delete) == 1 else "deployments"
+    return Advice(
+        kind="cleanup-stale-deployments",
+        route="cleanup-stale-deployments",
+        title="Delete stale deployments",
+        preview=(
+            f"Delete {len(delete)} stale {noun}: {_listing(delete, keep)}. "
+            f"Keep {keep.id} ({keep.service_url}).{skipped}"
+        ),
+        # The registered string exactly, as cleanup matches on it.
+        args={"serviceUrl": keep.service_url, "forceDrain": False},
+        destructive=True,
+    )
+
+
+def _duplicate(item: DeploymentItem, keep: DeploymentItem) -> bool:
+    """Cleanup skips other deployments registered under the kept URL (possible after a PATCH)."""
+    return same_url(item.service_url, keep.service_url)
+
+
+def _listing(items: list[DeploymentItem], keep: DeploymentItem) -> str:
+    return ", ".join(f"{d.id} ({_why(d, keep)})" for d in items)
+
+
+def _why(item: DeploymentItem, keep: DeploymentItem) -> str:
+    if _duplicate(item, keep):
+        return "same URL as the kept one"
+    if item.drain_state == "active":
+        return f"latest for {', '.join(item.latest_for)}" if item.latest_for else "active"
+    if item.drain_state == "draining":
+        count = item.pinned_invocations
+        return f"draining, {count} pinned invocation{'' if count == 1 else 's'}"
+    if item.drain_state == "unknown":
+        return "drain state unknown"
+    return "drained"
+
+
+# --- workflows --------------------------------------------------------------------------------
+
+
+def _recover_advice(report: DoctorReport) -> list[Advice]:
+    active = {(s.service_name, s.service_key) for s in report.invocations.stuck}
+    seen: set[tuple[str, str]] = set()
+    advice: list[Advice] = []
+    for failure in report.invocations.recent_failures:  # newest first
+        key = failure.service_key
+        if key is None or (failure.service_name, key) in seen | active:
+            continue
+        if not _recoverable(failure, key, report):
+            continue
+        seen.add((failure.service_name, key))
+        advice.append(_recover(failure, key))
+        if len(advice) == MAX_PER_KIND:
+            break
+    return advice
+
+
+def _recoverable(failure: FailureItem, key: str, report: DoctorReport) -> bool:
+    if failure.handler != WORKFLOW_MAIN_HANDLER:
+        return False
+    # The route accepts only these characters; offering a button that must fail helps nobody.
+    if not (IDENTIFIER.fullmatch(failure.service_name) and IDENTIFIER.fullmatch(key)):
+        return False
+    service = next((s for s in report.services.items if s.name == failure.service_name), None)
+    # When the service list is known, only workflows have a keyed run to recover.
+    return service is None or (service.type or "").lower() == "workflow"
+
+
+def _recover(failure: FailureItem, key: str) -> Advice:
+    when = f" at {failure.failed_at}" if failure.failed_at else ""
+    error = f": {failure.error_message}" if failure.error_message else ""
+    return Advice(
+        kind="recover-stuck-workflow",
+        route="recover-stuck-workflow",
+        title=f"Recover {failure.service_name}/{key}",
+        preview=(
+            f"The run of {failure.service_name}/{key} failed{when}{error}. Kill and purge its "
+            "terminal-failed invocations and clear the key's state, so the next submission "
+            "starts from a blank state. Refused if the key has an active or succeeded run."
+        ),
+        args={"serviceName": failure.service_name, "serviceKey": key},
+        destructive=True,
+    )
+
+
+def _inspect_stuck(report: DoctorReport) -> list[Advice]:
+    return [_inspect(item) for item in report.invocations.stuck[:MAX_PER_KIND]]
+
+
+def _inspect(item: StuckItem) -> Advice:
+    target = "/".join(p for p in (item.service_name, item.service_key, item.handler) if p)
+    retries = f" after {item.retry_count} retries" if item.retry_count else ""
+    detail = ": ".join(part for part in (item.error_code, item.error_message) if part)
+    error = f" ({detail})" if detail else ""
+    return Advice(
+        kind="inspect",
+        title=f"Inspect {item.status} {target}",
+        preview=(
+            f"{target} is {item.status}{retries}{error}. It is still active, so "
+            "recover-stuck-workflow would refuse it: fix the cause and resume it, or kill it "
+            "with the Restate admin tooling, then run doctor again."
+        ),
+        args={"invocationId": item.id},
+    )

@@ -1,0 +1,250 @@
+"""doctor: a read-only health readout of ingress, admin API, deployments, services and invocations.
+
+The five components are probed concurrently, each under the same deadline (``probe_timeout_s`` from
+the start), and every admin call is an independent attempt: a failure marks only the components
+that needed that answer. Transport failures and timeouts read ``unreachable``; an answer that is an
+error or cannot be parsed reads ``degraded``. The services list is fetched once and feeds both the
+services readout and the deployments' drain state.
+
+doctor raises only when no admin URL is configured (``admin is None``), as the seed says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, TypeVar
+
+from core.errors import AdminRequestFailed, AdminUnreachable
+from core.models import (
+    AdminReadout,
+    DeploymentItem,
+    DeploymentsReadout,
+    DoctorReport,
+    DrainState,
+    IngressReadout,
+    InvocationsReadout,
+    ServiceItem,
+    ServicesReadout,
+)
+from core.restate import queries
+from core.restate.client import RestateAdminClient, RestateIngressClient
+from core.restate.wire import Deployment, Service
+
+T = TypeVar("T")
+REASON_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    """When every probe of one doctor run must have its answers (loop time), and the budget."""
+
+    at: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ProbeFailure:
+    """Why one admin call gave no usable answer."""
+
+    status: Literal["unreachable", "degraded"]
+    reason: str
+
+
+async def _attempt(call: Awaitable[T], deadline: _Deadline, what: str) -> T | ProbeFailure:
+    """Await ``call`` until the deadline; the known failures become a ProbeFailure."""
+    try:
+        async with asyncio.timeout_at(deadline.at):
+            return await call
+    except TimeoutError:
+        return ProbeFailure("unreachable", f"{what}: no answer within {deadline.seconds:g}s")
+    except AdminUnreachable as exc:
+        return ProbeFailure("unreachable", _short(exc.message))
+    except AdminRequestFailed as exc:
+        return ProbeFailure("degraded", _short(exc.message))
+
+
+def _short(reason: str) -> str:
+    reason = " ".join(reason.split())
+    return reason if len(reason) <= REASON_LIMIT else reason[: REASON_LIMIT - 1] + "…"
+
+
+def _reasons(failures: Sequence[ProbeFailure]) -> str | None:
+    return "; ".join(failure.reason for failure in failures) or None
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+async def _measured(
+    call: Awaitable[T], deadline: _Deadline, what: str
+) -> tuple[T | ProbeFailure, int | None]:
+    """An attempt plus its latency, which only means something when the server answered."""
+    started = time.monotonic()
+    result = await _attempt(call, deadline, what)
+    answered = not isinstance(result, ProbeFailure) or result.status == "degraded"
+    return result, _elapsed_ms(started) if answered else None
+
+
+# --- the five probes ------------------------------------------------------------------------
+
+
+async def _probe_ingress(
+    ingress: RestateIngressClient | None, deadline: _Deadline
+) -> IngressReadout:
+    if ingress is None:
+        return IngressReadout(status="unreachable", error="no Restate ingress URL is configured")
+    result, latency = await _measured(ingress.health(), deadline, "ingress health")
+    if isinstance(result, ProbeFailure):
+        return IngressReadout(status=result.status, latency_ms=latency, error=result.reason)
+    return IngressReadout(status="ok", latency_ms=latency)
+
+
+async def _probe_admin(admin: RestateAdminClient, deadline: _Deadline) -> AdminReadout:
+    (health, latency), version = await asyncio.gather(
+        _measured(admin.health(), deadline, "admin health"),
+        _attempt(admin.version(), deadline, "admin version"),
+    )
+    if isinstance(health, ProbeFailure):
+        # The version may come from the client's cache; do not present it as a fresh answer.
+        return AdminReadout(status=health.status, latency_ms=latency, error=health.reason)
+    if isinstance(version, ProbeFailure):
+        return AdminReadout(status="degraded", latency_ms=latency, error=version.reason)
+    return AdminReadout(status="ok", latency_ms=latency, version=version.version)
+
+
+async def _probe_services(
+    services: Awaitable[list[Service]], deadline: _Deadline
+) -> ServicesReadout:
+    listed = await _attempt(services, deadline, "service list")
+    if isinstance(listed, ProbeFailure):
+        return ServicesReadout(status=listed.status, error=listed.reason)
+    items = [
+        ServiceItem(
+            name=service.name,
+            revision=service.revision,
+            type=service.ty,
+            deployment_id=service.deployment_id,
+        )
+        for service in sorted(listed, key=lambda service: service.name)
+    ]
+    return ServicesReadout(status="ok", items=items)
+
+
+async def _probe_deployments(
+    admin: RestateAdminClient, services: Awaitable[list[Service]], deadline: _Deadline
+) -> DeploymentsReadout:
+    listed, pinned, latest_from = await asyncio.gather(
+        _attempt(admin.list_deployments(), deadline, "deployment list"),
+        _attempt(queries.pinned_active_counts(admin), deadline, "pinned invocation count"),
+        _attempt(services, deadline, "service list (for drain state)"),
+    )
+    if isinstance(listed, ProbeFailure):
+        return DeploymentsReadout(status=listed.status, error=listed.reason)
+    latest = (
+        None if isinstance(latest_from, ProbeFailure) else queries.latest_for_services(latest_from)
+    )
+    counts = None if isinstance(pinned, ProbeFailure) else pinned
+    items = [_deployment_item(d, latest, counts) for d in _newest_first(listed)]
+    # Drain state is only missing when there is something to classify.
+    missing = [f for f in (pinned, latest_from) if isinstance(f, ProbeFailure)] if items else []
+    if missing:
+        return DeploymentsReadout(
+            status="degraded", items=items, error=f"drain state unknown: {_reasons(missing)}"
+        )
+    return DeploymentsReadout(status="ok", items=items)
+
+
+def _newest_first(deployments: list[Deployment]) -> list[Deployment]:
+    by_id = sorted(deployments, key=lambda d: d.id)
+    return sorted(by_id, key=lambda d: d.created_at or "", reverse=True)
+
+
+def _deployment_item(
+    deployment: Deployment,
+    latest: dict[str, tuple[str, ...]] | None,
+    pinned: dict[str, int] | None,
+) -> DeploymentItem:
+    latest_for = list(latest.get(deployment.id, ())) if latest is not None else []
+    count = pinned.get(deployment.id) if pinned is not None else None
+    drain: DrainState = "unknown"
+    if latest is not None and latest_for:
+        drain = "active"  # known from the service list alone
+    elif latest is not None and count is not None:
+        drain = queries.DeploymentUsage(deployment.id, (), count).drain_state
+    return DeploymentItem(
+        id=deployment.id,
+        # The exact string Restate returns: cleanup must be given it unchanged.
+        service_url=deployment.endpoint,
+        created_at=queries.normalize_timestamp(deployment.created_at),
+        drain_state=drain,
+        pinned_invocations=count,
+        latest_for=latest_for,
+    )
+
+
+async def _probe_invocations(admin: RestateAdminClient, deadline: _Deadline) -> InvocationsReadout:
+    counts, failures, stuck = await asyncio.gather(
+        _attempt(queries.invocation_counts(admin), deadline, "invocation counts"),
+        _attempt(queries.recent_failures(admin), deadline, "recent failures"),
+        _attempt(queries.stuck_invocations(admin), deadline, "stuck invocations"),
+    )
+    failed = [r for r in (counts, failures, stuck) if isinstance(r, ProbeFailure)]
+    readout = InvocationsReadout(
+        status="ok",
+        by_status={} if isinstance(counts, ProbeFailure) else counts,
+        recent_failures=[] if isinstance(failures, ProbeFailure) else failures,
+        stuck=[] if isinstance(stuck, ProbeFailure) else stuck,
+    )
+    if not failed:
+        return readout
+    # Unreachable only when nothing got through; any partial answer is a degraded readout.
+    nothing = len(failed) == 3 and any(f.status == "unreachable" for f in failed)
+    status: Literal["unreachable", "degraded"] = "unreachable" if nothing else "degraded"
+    return readout.model_copy(update={"status": status, "error": _reasons(failed)})
+
+
+# --- entry point ----------------------------------------------------------------------------
+
+
+async def run_doctor(
+    admin: RestateAdminClient | None,
+    ingress: RestateIngressClient | None,
+    *,
+    now: Callable[[], datetime],
+    probe_timeout_s: float = 5.0,
+) -> DoctorReport:
+    """Probe every component and return the readout; never stops at the first failure."""
+    if admin is None:
+        raise AdminUnreachable(
+            "No Restate admin URL is configured, so doctor cannot probe anything."
+        )
+    checked_at = queries.iso_utc(now())
+    deadline = _Deadline(asyncio.get_running_loop().time() + probe_timeout_s, probe_timeout_s)
+    # One GET /services for two readouts. Shielded: a reader that times out must not cancel
+    # the request for the other reader.
+    services_task = asyncio.ensure_future(admin.list_services())
+    try:
+        ingress_r, admin_r, deployments_r, services_r, invocations_r = await asyncio.gather(
+            _probe_ingress(ingress, deadline),
+            _probe_admin(admin, deadline),
+            _probe_deployments(admin, asyncio.shield(services_task), deadline),
+            _probe_services(asyncio.shield(services_task), deadline),
+            _probe_invocations(admin, deadline),
+        )
+    finally:
+        services_task.cancel()  # a no-op when it finished
+        if services_task.done() and not services_task.cancelled():
+            services_task.exception()  # mark as retrieved: its readers already reported it
+    return DoctorReport(
+        ingress=ingress_r,
+        admin=admin_r,
+        deployments=deployments_r,
+        services=services_r,
+        invocations=invocations_r,
+        checked_at=checked_at,
+    )

@@ -1,0 +1,375 @@
+"""SQL introspection of a Restate server, as typed async functions over ``RestateAdminClient``.
+
+Verified against restate-server 1.7.12 (notes §3.5, §5). Restate leaves null columns out of the row
+objects, so every row model gives optional columns a default. A row that does not fit its model
+becomes :class:`~core.errors.AdminRequestFailed` like any other unexpected admin answer.
+
+Public functions, top to bottom: deployment usage (shared with cleanup), one workflow key's runs
+(shared with recover), the doctor's invocation queries, then what a key still holds (recover's
+verification).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from core.errors import AdminRequestFailed, AdminUnreachable
+from core.models import MAX_RECENT_FAILURES, DrainState, FailureItem, StuckItem
+from core.restate.client import RestateAdminClient
+from core.restate.sql import literal
+from core.restate.wire import Service
+
+#: Statuses of invocations that keep retrying or gave up retrying (1.5+ default is to pause).
+STUCK_STATUSES = ("backing-off", "paused")
+MAX_STUCK = 20
+#: Longer texts are cut in SQL, so a traceback never travels in full.
+ERROR_TEXT_LIMIT = 500
+
+Row = TypeVar("Row", bound=BaseModel)
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+def _rows(model: type[Row], rows: list[dict[str, Any]], what: str) -> list[Row]:
+    try:
+        return [model.model_validate(row) for row in rows]
+    except ValidationError as exc:
+        raise AdminRequestFailed(
+            "POST", "/query", 200, f"unexpected {what} row: {exc.errors()[0]['msg']}"
+        ) from exc
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 UTC with milliseconds, the seed's format (``2026-05-09T10:07:19.000Z``)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def normalize_timestamp(raw: str | None) -> str | None:
+    """Restate's timestamps (``...18.527000000Z`` from REST, ``...18.527Z`` from SQL) in one format.
+
+    An unparsable value is passed through unchanged rather than dropped.
+    """
+    if raw is None:
+        return None
+    try:
+        return iso_utc(datetime.fromisoformat(raw))
+    except ValueError:
+        return raw
+
+
+# --- deployment usage (doctor drain state; cleanup-stale-deployments) -----------------------
+
+
+@dataclass(frozen=True)
+class DeploymentUsage:
+    """What keeps a deployment in use (the CLI's and the k8s operator's drain model)."""
+
+    deployment_id: str
+    #: Services whose *latest* revision lives on this deployment (from ``GET /services``).
+    latest_for: tuple[str, ...]
+    #: Non-completed invocations pinned to it. Completed ones keep their pin since 1.5: excluded.
+    pinned_active: int
+
+    @property
+    def drain_state(self) -> DrainState:
+        if self.latest_for:
+            return "active"
+        return "draining" if self.pinned_active > 0 else "drained"
+
+
+class _PinnedRow(_Row):
+    id: str
+    pinned_active: int = 0
+
+
+# One row per registered deployment, zero counts included (verified on 1.7.12).
+_PINNED_SQL = (
+    "SELECT d.id AS id, "
+    "(SELECT count(*) FROM sys_invocation_status i "
+    "WHERE i.pinned_deployment_id = d.id AND i.status != 'completed') AS pinned_active "
+    "FROM sys_deployment d"
+)
+
+
+async def pinned_active_counts(admin: RestateAdminClient) -> dict[str, int]:
+    """Non-completed invocations pinned to each registered deployment, keyed by deployment id."""
+    rows = _rows(_PinnedRow, await admin.query(_PINNED_SQL), "pinned invocation count")
+    return {row.id: row.pinned_active for row in rows}
+
+
+def latest_for_services(services: Iterable[Service]) -> dict[str, tuple[str, ...]]:
+    """Service names by the deployment that holds their latest revision (sorted names)."""
+    latest: dict[str, list[str]] = {}
+    for service in services:
+        if service.deployment_id:
+            latest.setdefault(service.deployment_id, []).append(service.name)
+    return {dep: tuple(sorted(names)) for dep, names in latest.items()}
+
+
+def usage_from(
+    pinned: Mapping[str, int], services: Iterable[Service]
+) -> dict[str, DeploymentUsage]:
+    """Combine :func:`pinned_active_counts` and a service list into usage per deployment id."""
+    latest = latest_for_services(services)
+    return {
+        dep: DeploymentUsage(dep, latest.get(dep, ()), pinned.get(dep, 0))
+        for dep in sorted(set(pinned) | set(latest))
+    }
+
+
+async def deployment_usage(
+    admin: RestateAdminClient, *, services: Sequence[Service] | None = None
+) -> dict[str, DeploymentUsage]:
+    """Usage of every registered deployment. Pass ``services`` when you already listed them.
+
+    A deployment missing from the result was registered after the query ran: treat it as
+    unknown (never as drained) and re-check before deleting anything.
+    """
+    if services is None:
+        pinned, listed = await asyncio.gather(pinned_active_counts(admin), admin.list_services())
+        return usage_from(pinned, listed)
+    return usage_from(await pinned_active_counts(admin), services)
+
+
+# --- one workflow key (recover-stuck-workflow) ----------------------------------------------
+
+
+class WorkflowRun(_Row):
+    """One invocation of a (service, key, handler). Null columns arrive as None."""
+
+    id: str
+    status: str
+    completion_result: str | None = None
+    completion_failure: str | None = None
+    created_at: str | None = None
+    modified_at: str | None = None
+    retry_count: int | None = None
+    last_failure_error_code: str | None = None
+    pinned_deployment_id: str | None = None
+
+    @property
+    def active(self) -> bool:
+        """Every status but ``completed`` is active, including unknown future ones."""
+        return self.status != "completed"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "completed" and self.completion_result == "success"
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "completed" and self.completion_result == "failure"
+
+
+async def workflow_runs(
+    admin: RestateAdminClient, service: str, key: str, handler: str
+) -> list[WorkflowRun]:
+    """Invocations of ``service/key/handler``, newest first (one since 1.2: the id is derived)."""
+    sql = (
+        "SELECT id, status, completion_result, completion_failure, created_at, modified_at, "  # noqa: S608 - every value goes through literal()
+        "retry_count, last_failure_error_code, pinned_deployment_id FROM sys_invocation "
+        f"WHERE target_service_name = {literal(service)} "
+        f"AND target_service_key = {literal(key)} "
+        f"AND target_handler_name = {literal(handler)} "
+        "ORDER BY created_at DESC"
+    )
+    return _rows(WorkflowRun, await admin.query(sql), "workflow run")
+
+
+# --- invocations (doctor) -------------------------------------------------------------------
+
+
+class _StatusCount(_Row):
+    status: str
+    n: int
+
+
+async def invocation_counts(admin: RestateAdminClient) -> dict[str, int]:
+    """Invocation counts by status, as the ``sys_invocation`` view computes it."""
+    sql = "SELECT status, count(*) AS n FROM sys_invocation GROUP BY status ORDER BY status"
+    return {row.status: row.n for row in _rows(_StatusCount, await admin.query(sql), "count")}
+
+
+class _FailureRow(_Row):
+    id: str
+    target_service_name: str
+    target_service_key: str | None = None
+    target_handler_name: str | None = None
+    completion_failure: str | None = None
+    completed_at: str | None = None
+    modified_at: str | None = None
+
+
+async def recent_failures(
+    admin: RestateAdminClient, *, limit: int = MAX_RECENT_FAILURES
+) -> list[FailureItem]:
+    """Terminal failures (TerminalError, killed, cancelled), most recently modified first."""
+    sql = (
+        "SELECT id, target_service_name, target_service_key, target_handler_name, "  # noqa: S608 - constants and int() only
+        f"substr(completion_failure, 1, {ERROR_TEXT_LIMIT}) AS completion_failure, "
+        "completed_at, modified_at FROM sys_invocation "
+        "WHERE status = 'completed' AND completion_result = 'failure' "
+        f"ORDER BY modified_at DESC LIMIT {int(limit)}"
+    )
+    return [
+        FailureItem(
+            id=row.id,
+            service_name=row.target_service_name,
+            # Plain services have no key; the column is then absent from the row.
+            service_key=row.target_service_key or None,
+            handler=row.target_handler_name,
+            failed_at=normalize_timestamp(row.completed_at or row.modified_at),
+            error_message=row.completion_failure,
+        )
+        for row in _rows(_FailureRow, await admin.query(sql), "failure")
+    ]
+
+
+class _StuckRow(_Row):
+    id: str
+    target_service_name: str
+    target_service_key: str | None = None
+    target_handler_name: str | None = None
+    status: str
+    retry_count: int | None = None
+    last_failure_error_code: str | None = None
+    last_failure: str | None = None
+    modified_at: str | None = None
+
+
+async def stuck_invocations(
+    admin: RestateAdminClient, *, limit: int = MAX_STUCK
+) -> list[StuckItem]:
+    """``backing-off`` and ``paused`` invocations, most recently modified first, with the error."""
+    statuses = ", ".join(literal(status) for status in STUCK_STATUSES)
+    sql = (
+        "SELECT id, target_service_name, target_service_key, target_handler_name, status, "  # noqa: S608 - literal() and int() only
+        "retry_count, last_failure_error_code, "
+        f"substr(last_failure, 1, {ERROR_TEXT_LIMIT}) AS last_failure, modified_at "
+        f"FROM sys_invocation WHERE status IN ({statuses}) "
+        f"ORDER BY modified_at DESC LIMIT {int(limit)}"
+    )
+    rows = _rows(_StuckRow, await admin.query(sql), "stuck invocation")
+    paused = await _paused_failures(admin, [row.id for row in rows if row.status == "paused"])
+    items = []
+    for row in rows:
+        code, message = paused.get(row.id, (row.last_failure_error_code, row.last_failure))
+        items.append(
+            StuckItem(
+                id=row.id,
+                service_name=row.target_service_name,
+                service_key=row.target_service_key or None,
+                handler=row.target_handler_name,
+                status=row.status,
+                retry_count=row.retry_count,
+                error_code=code,
+                error_message=_first_line(message),
+                modified_at=normalize_timestamp(row.modified_at),
+            )
+        )
+    return items
+
+
+class _PausedEvent(_Row):
+    id: str
+    event_json: str
+
+
+async def _paused_failures(
+    admin: RestateAdminClient, invocation_ids: list[str]
+) -> dict[str, tuple[str | None, str | None]]:
+    """(error code, message) of the last Paused event per id (1.5+ keeps them nowhere else).
+
+    Best effort: the reason only decorates the stuck list, so a failed lookup (or a server
+    without ``sys_journal_events``) yields no reasons instead of hiding the list.
+    """
+    if not invocation_ids:
+        return {}
+    ids = ", ".join(literal(invocation_id) for invocation_id in invocation_ids)
+    sql = (
+        "SELECT id, event_json FROM sys_journal_events "  # noqa: S608 - ids go through literal()
+        f"WHERE event_type = 'Paused' AND id IN ({ids}) ORDER BY appended_at DESC"
+    )
+    try:
+        events = _rows(_PausedEvent, await admin.query(sql), "paused event")
+    except (AdminRequestFailed, AdminUnreachable):
+        return {}
+    reasons: dict[str, tuple[str | None, str | None]] = {}
+    for event in events:
+        if event.id not in reasons:  # newest first: keep the latest pause
+            reasons[event.id] = _pause_reason(event.event_json)
+    return reasons
+
+
+def _pause_reason(event_json: str) -> tuple[str | None, str | None]:
+    try:
+        failure = json.loads(event_json).get("last_failure") or {}
+    except (ValueError, AttributeError):
+        return None, None
+    if not isinstance(failure, dict):
+        return None, None
+    code, message = failure.get("restate_doc_error_code"), failure.get("error_message")
+    return (
+        str(code) if code is not None else None,
+        str(message) if message is not None else None,
+    )
+
+
+def _first_line(text: str | None) -> str | None:
+    """The error line of a failure; the traceback below it does not fit a chat message."""
+    lines = (text or "").strip().splitlines()
+    return lines[0] if lines else None
+
+
+# --- what one workflow key still holds (recover-stuck-workflow's verification) ---------------
+
+
+@dataclass(frozen=True)
+class KeyLeftovers:
+    """What a workflow key still holds: main-handler runs, K/V state rows, promises."""
+
+    runs: int
+    state_rows: int
+    promises: int
+
+
+class _LeftoverRow(_Row):
+    runs: int = 0
+    state_rows: int = 0
+    promises: int = 0
+
+
+async def key_leftovers(
+    admin: RestateAdminClient, service: str, key: str, handler: str
+) -> KeyLeftovers:
+    """Counts of ``handler`` runs, state rows and promises that ``(service, key)`` still has.
+
+    One round trip: uncorrelated scalar subqueries work on 1.7.12. Promises matter because
+    state clearing never deletes them and no admin API can (restatedev/restate#4909).
+    """
+    keyed = f"service_name = {literal(service)} AND service_key = {literal(key)}"
+    runs = (
+        f"target_service_name = {literal(service)} AND target_service_key = {literal(key)} "
+        f"AND target_handler_name = {literal(handler)}"
+    )
+    sql = (
+        f"SELECT (SELECT count(*) FROM sys_invocation WHERE {runs}) AS runs, "  # noqa: S608 - literal()
+        f"(SELECT count(*) FROM state WHERE {keyed}) AS state_rows, "
+        f"(SELECT count(*) FROM sys_promise WHERE {keyed}) AS promises"
+    )
+    rows = _rows(_LeftoverRow, await admin.query(sql), "leftover count")
+    if len(rows) != 1:
+        raise AdminRequestFailed("POST", "/query", 200, f"expected one row, got {len(rows)}")
+    row = rows[0]
+    return KeyLeftovers(runs=row.runs, state_rows=row.state_rows, promises=row.promises)
