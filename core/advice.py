@@ -118,36 +118,45 @@ def _deployment_advice(report: DoctorReport, live_url: str | None) -> list[Advic
         return []
     live = [d for d in readout.items if endpoint_key(d.service_url) == endpoint_key(live_url)]
     if not live:
-        return [_force_redeploy(live_url, len(readout.items))]
+        return [redeploy_advice(live_url, registered=len(readout.items))]
     if len(readout.items) < 2:
         return []
-    return [_cleanup(readout.items, _newest(live))]
+    return [cleanup_advice(readout.items, newest(live))]
 
 
-def _newest(items: list[DeploymentItem]) -> DeploymentItem:
+def newest(items: list[DeploymentItem]) -> DeploymentItem:
     # Restate itself overwrites the newest match when several share an endpoint.
     return max(items, key=lambda d: (d.created_at or "", d.id))
 
 
-def _force_redeploy(live_url: str, registered: int) -> Advice:
+def redeploy_advice(
+    service_url: str, *, force: bool = True, registered: int | None = None
+) -> Advice:
+    """Preview of ``force-redeploy``; ``registered`` counts deployments when it is known."""
+    missing = (
+        f" It is not among the {registered} registered deployment(s)."
+        if registered is not None
+        else ""
+    )
     return Advice(
         kind="force-redeploy",
         route="force-redeploy",
         title="Register the live workflow service",
         preview=(
-            f"Register {live_url} with Restate (force=true) and get its deployment id. "
-            f"It is not among the {registered} registered deployment(s). "
-            "Old deployments are not deleted; run doctor again afterwards."
+            f"Register {service_url} with Restate (force={str(force).lower()}) and get its "
+            f"deployment id.{missing} Old deployments are not deleted; run doctor again afterwards."
         ),
-        args={"serviceUrl": live_url, "force": True},
+        args={"serviceUrl": service_url, "force": force},
     )
 
 
-def _cleanup(items: list[DeploymentItem], keep: DeploymentItem) -> Advice:
-    """Preview exactly what cleanup with ``forceDrain: false`` will delete and skip."""
-    others = [d for d in items if d.id != keep.id]
-    delete = [d for d in others if d.drain_state == "drained" and not _duplicate(d, keep)]
-    skip = [d for d in others if d not in delete]
+def cleanup_advice(
+    items: list[DeploymentItem], keep: DeploymentItem, *, force_drain: bool = False
+) -> Advice:
+    """Preview exactly what cleanup will delete and skip, as ``core.cleanup`` decides it."""
+    others = [d for d in items if d.id != keep.id and not _duplicate(d, keep)]
+    delete = [d for d in others if force_drain or d.drain_state == "drained"]
+    skip = [d for d in items if d.id != keep.id and d not in delete]
     skipped = f" Skip {_listing(skip, keep)}." if skip else ""
     if not delete:
         return Advice(
@@ -159,16 +168,17 @@ def _cleanup(items: list[DeploymentItem], keep: DeploymentItem) -> Advice:
             ),
         )
     noun = "deployment" if len(delete) == 1 else "deployments"
+    forced = " forceDrain: in-flight invocations pinned to them will break." if force_drain else ""
     return Advice(
         kind="cleanup-stale-deployments",
         route="cleanup-stale-deployments",
         title="Delete stale deployments",
         preview=(
             f"Delete {len(delete)} stale {noun}: {_listing(delete, keep)}. "
-            f"Keep {keep.id} ({keep.service_url}).{skipped}"
+            f"Keep {keep.id} ({keep.service_url}).{skipped}{forced}"
         ),
         # The registered string exactly, as cleanup matches on it.
-        args={"serviceUrl": keep.service_url, "forceDrain": False},
+        args={"serviceUrl": keep.service_url, "forceDrain": force_drain},
         destructive=True,
     )
 
@@ -229,16 +239,26 @@ def _recoverable(failure: FailureItem, key: str, report: DoctorReport) -> bool:
 def _recover(failure: FailureItem, key: str) -> Advice:
     when = f" at {failure.failed_at}" if failure.failed_at else ""
     error = f": {failure.error_message}" if failure.error_message else ""
+    return recover_advice(
+        failure.service_name,
+        key,
+        observed=f"The run of {failure.service_name}/{key} failed{when}{error}.",
+    )
+
+
+def recover_advice(service_name: str, service_key: str, *, observed: str = "") -> Advice:
+    """Preview of ``recover-stuck-workflow`` for one key; ``observed`` says what doctor saw."""
+    lead = f"{observed} " if observed else ""
     return Advice(
         kind="recover-stuck-workflow",
         route="recover-stuck-workflow",
-        title=f"Recover {failure.service_name}/{key}",
+        title=f"Recover {service_name}/{service_key}",
         preview=(
-            f"The run of {failure.service_name}/{key} failed{when}{error}. Kill and purge its "
-            "terminal-failed invocations and clear the key's state, so the next submission "
-            "starts from a blank state. Refused if the key has an active or succeeded run."
+            f"{lead}Kill and purge the terminal-failed invocations of {service_name}/{service_key} "
+            "and clear the key's state, so the next submission starts from a blank state. "
+            "Refused if the key has an active or succeeded run."
         ),
-        args={"serviceName": failure.service_name, "serviceKey": key},
+        args={"serviceName": service_name, "serviceKey": service_key},
         destructive=True,
     )
 

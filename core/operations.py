@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from core.advice import advise
+from core.advice import advise, cleanup_advice, newest, recover_advice, redeploy_advice
 from core.audit import Actor, AttemptFinish, AttemptStart, AuditLog, Outcome
 from core.authz import can_operate
+from core.cleanup import same_url
 from core.doctor import run_doctor
 from core.errors import (
     AdminUnreachable,
     AuditUnavailable,
+    DeploymentNotFound,
     InvalidInput,
     OpsError,
     PermissionRequired,
@@ -192,6 +194,52 @@ class Operations:
             raise
         complete = await self._finish(start, "succeeded", None)
         return WriteResult(route, attempt.request_id, response, complete)
+
+    async def preview(self, attempt: Attempt, route: Route, args: Mapping[str, Any]) -> Advice:
+        """What a write would change, in the words of doctor's advice, before anyone confirms.
+
+        Validates and authorizes like :meth:`execute` (a refusal is audited), but changes nothing.
+        Cleanup reads the current deployments so the preview names what is deleted and skipped.
+        """
+        spec = _WRITE_ROUTES.get(route)
+        if spec is None:
+            raise InvalidInput("route", f"must be one of {', '.join(sorted(_WRITE_ROUTES))}")
+        start = self._start(attempt, route, args)
+        try:
+            self._authorize(attempt)
+            request = parse_request(spec.request_model, args)
+        except (PermissionRequired, InvalidInput) as exc:
+            await self._record_refusal(start, exc)
+            exc.with_request_id(attempt.request_id)
+            raise
+        try:
+            return await self._preview(request)
+        except OpsError as exc:
+            exc.with_request_id(attempt.request_id)
+            raise
+
+    async def _preview(self, request: ApiModel) -> Advice:
+        if isinstance(request, ForceRedeployRequest):
+            return redeploy_advice(request.service_url, force=request.force)
+        if isinstance(request, RecoverRequest):
+            return recover_advice(request.service_name, request.service_key)
+        if not isinstance(request, CleanupRequest):
+            raise TypeError(f"no preview for {type(request).__name__}")
+        report = await run_doctor(
+            self._admin, None, now=self._now, probe_timeout_s=self._probe_timeout_s
+        )
+        if report.deployments.status == "unreachable":
+            raise AdminUnreachable(
+                report.deployments.error or "The deployment list is unreachable."
+            )
+        items = report.deployments.items
+        matches = [d for d in items if same_url(d.service_url, request.service_url)]
+        if not matches:
+            raise DeploymentNotFound(
+                f"No registered deployment has the service URL {request.service_url}.",
+                data={"serviceUrl": request.service_url},
+            )
+        return cleanup_advice(items, newest(matches), force_drain=request.force_drain)
 
     # --- helpers -------------------------------------------------------------------------
 

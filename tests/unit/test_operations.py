@@ -141,3 +141,25 @@ async def test_doctor_requires_operate_permission() -> None:
         await make_ops(audit, transport).doctor(attempt(NO_ROLE))
     assert audit.outcomes() == [("doctor", "denied")]
     assert transport.requests == []
+
+
+async def test_preview_of_a_text_command_is_validated_and_names_the_change() -> None:
+    """A recover preview names the key and what will change, without calling Restate."""
+    audit, transport = FakeAuditLog(), RecordingTransport()
+    advice = await make_ops(audit, transport).preview(
+        attempt(), "recover-stuck-workflow", {"serviceName": "Wf", "serviceKey": "k1"}
+    )
+    assert advice.args == {"serviceName": "Wf", "serviceKey": "k1"}
+    assert "Wf/k1" in advice.preview
+    assert advice.destructive
+    assert transport.requests == []
+
+
+async def test_preview_refuses_non_operators_and_audits_the_refusal() -> None:
+    """A text command from a non-operator is denied at preview time and audited as denied."""
+    audit, transport = FakeAuditLog(), RecordingTransport()
+    with pytest.raises(PermissionRequired):
+        await make_ops(audit, transport).preview(
+            attempt(NO_ROLE), "force-redeploy", {"serviceUrl": "http://ddwf:9080/v1"}
+        )
+    assert audit.outcomes() == [("force-redeploy", "denied")]
