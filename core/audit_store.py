@@ -1,0 +1,296 @@
+"""The audit log over a Redis Stream: fail-closed starts, retried finishes, a verifiable chain.
+
+Appending (see ``core.audit_chain`` for the entry format): the hash of a new entry is computed in
+Python over its content and the hash of the newest entry (``prev``). A Lua script then appends it
+only if ``prev`` is *still* the newest entry's hash; otherwise it answers with the current one and
+the writer re-seals and tries again. Redis runs a script atomically, so two writers (bot replicas)
+can never both append after the same entry: the chain stays linear whatever the interleaving.
+
+Retention (optional, time based) trims with ``XTRIM MINID`` and records in ``<stream>:anchor`` the
+``prev`` of the entry it leaves first and how many it removed, so ``verify`` can tell a retention
+trim from deleted entries. The newest entry is never trimmed: the next append chains from it. On
+Redis Cluster give the stream a hash tag (``{restate-ops}:audit``) so both keys share a slot.
+
+What ``verify`` cannot see: anyone with full write access can rebuild the whole stream with fresh
+hashes (the chain has no secret key), or delete stream and anchor together. Ship the stream to a
+store the bot cannot rewrite (a SIEM) for that; see the README on durability.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from core.audit import AttemptFinish, AttemptStart, AttemptView
+from core.audit_chain import (
+    GENESIS,
+    VerifyResult,
+    content,
+    decode,
+    parse_stream_id,
+    reply_entries,
+    reply_text,
+    seal,
+)
+from core.audit_verify import verify_stream
+from core.errors import AuditUnavailable
+from core.redact import redact_text, sanitize
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STREAM = "restate-ops:audit"
+_T = TypeVar("_T")
+_PAGE = 200
+# Rounds of compare-and-append before giving up: each lost round means another writer appended,
+# so running out takes dozens of concurrent audited operations within one call.
+_MAX_APPEND_ROUNDS = 32
+
+# KEYS[1] stream. ARGV[1] the prev the caller sealed with, ARGV[2] its eid, ARGV[3..] the fields.
+# Replies {"ok", id} | {"stale", current newest hash} | {"dup", newest hash} (a retried append
+# whose first try got in but whose reply was lost).
+_APPEND_LUA = """
+local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+local current, newest_eid = 'GENESIS_HASH', false
+if newest then
+  current = ''
+  local fields = newest[2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'hash' then current = fields[i + 1] end
+    if fields[i] == 'eid' then newest_eid = fields[i + 1] end
+  end
+end
+if newest_eid == ARGV[2] then return {'dup', current} end
+if current ~= ARGV[1] then return {'stale', current} end
+return {'ok', redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))}
+""".replace("GENESIS_HASH", GENESIS)
+
+# KEYS[1] stream, KEYS[2] anchor. ARGV[1] the MINID (never above the newest entry's id).
+_TRIM_LUA = """
+local removed = redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
+if removed > 0 then
+  local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+  local prev = ''
+  local fields = first[2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'prev' then prev = fields[i + 1] end
+  end
+  redis.call('HSET', KEYS[2], 'prev', prev, 'first_id', first[1], 'minid', ARGV[1])
+  redis.call('HINCRBY', KEYS[2], 'trimmed', removed)
+end
+return removed
+"""
+
+
+def audit_redis_client(url: str, *, timeout: float = 1.0) -> Redis:
+    """A client that fails fast when Redis is gone, for :class:`RedisAuditLog`.
+
+    Short socket timeouts instead of redis-py's 5 s; one immediate retry so a connection broken
+    by a Redis restart is replaced transparently (safe: a repeated append is recognised by eid).
+    """
+    return Redis.from_url(
+        url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 1),
+        decode_responses=True,
+    )
+
+
+class RedisAuditLog:
+    """The ``core.audit.AuditLog`` port over one Redis Stream, plus ``verify`` and retention."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        stream: str = DEFAULT_STREAM,
+        *,
+        retention: timedelta | None = None,
+        now: Callable[[], datetime] | None = None,
+        timeout: float = 2.0,
+        finish_retries: int = 8,
+        finish_backoff: float = 0.1,
+        finish_backoff_cap: float = 2.0,
+    ) -> None:
+        if retention is not None and retention <= timedelta(0):
+            raise ValueError("retention must be positive, or None to keep everything")
+        self._redis = redis
+        self._stream = stream
+        self._anchor = f"{stream}:anchor"
+        self._retention = retention
+        self._now = now or (lambda: datetime.now(UTC))
+        self._timeout = timeout
+        self._finish_retries = finish_retries
+        self._finish_backoff = finish_backoff
+        self._finish_backoff_cap = finish_backoff_cap
+        self._append_script = redis.register_script(_APPEND_LUA)
+        self._trim_script = redis.register_script(_TRIM_LUA)
+        # Coroutines of one process take turns, so only other replicas can make an append stale.
+        self._append_lock = asyncio.Lock()
+        self._newest_hash = GENESIS  # a guess; a stale guess costs one extra round
+        self._conflicts = 0
+
+    @property
+    def stream(self) -> str:
+        return self._stream
+
+    @property
+    def append_conflicts(self) -> int:
+        """Appends that lost a race with another writer and were re-chained (a health metric)."""
+        return self._conflicts
+
+    # --- the AuditLog port ---------------------------------------------------------------------
+
+    async def record_start(self, start: AttemptStart) -> None:
+        """Append the start; raise ``AuditUnavailable`` when it is not stored (do not act then)."""
+        scrubbed = start.model_copy(
+            update={
+                "args": sanitize(start.args),
+                "reason": redact_text(start.reason) if start.reason else start.reason,
+                "context": sanitize(start.context),
+            }
+        )
+        await self._call("append start", self._append(content(scrubbed, uuid.uuid4().hex)))
+
+    async def record_finish(self, finish: AttemptFinish) -> bool:
+        """Append the finish, retrying with backoff; False (logged as an error) if it never did."""
+        message = finish.error_message
+        scrubbed = finish.model_copy(update={"error_message": message and redact_text(message)})
+        # One eid for every try: a try that got in but lost its reply is not written twice.
+        unchained = content(scrubbed, uuid.uuid4().hex)
+        delay = self._finish_backoff
+        tries = self._finish_retries + 1
+        error: AuditUnavailable | None = None
+        for attempt in range(1, tries + 1):
+            try:
+                await self._call("append finish", self._append(unchained))
+            except AuditUnavailable as exc:
+                error = exc
+                if attempt == tries:
+                    break
+                log.warning(
+                    "audit finish of attempt %s not recorded (try %d/%d): %s; retrying in %.2fs",
+                    finish.attempt_id,
+                    attempt,
+                    tries,
+                    exc.message,
+                    delay,
+                )
+                # Jitter, so replicas waiting for the same Redis do not come back in lockstep.
+                await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+                delay = min(delay * 2, self._finish_backoff_cap)
+            else:
+                if attempt > 1:
+                    log.warning("audit finish of %s recorded at try %d", finish.attempt_id, attempt)
+                return True
+        # Loud on purpose: the entry itself is logged so it can be restored by hand.
+        log.error(
+            "AUDIT FINISH LOST: attempt %s (request %s, outcome %s) not recorded in %s after "
+            "%d tries: %s; entry: %s",
+            finish.attempt_id,
+            finish.request_id,
+            finish.outcome,
+            self._stream,
+            tries,
+            error.message if error else "unknown",
+            unchained["data"],
+        )
+        return False
+
+    async def latest(self, count: int) -> list[AttemptView]:
+        """The newest ``count`` attempts by start, newest first, each joined with its finish.
+
+        A finish is appended after its start, so walking back from the newest entry meets it
+        first; once ``count`` starts are collected every finish they have is already known.
+        """
+        starts: list[AttemptStart] = []
+        finishes: dict[str, AttemptFinish] = {}
+        upper = "+"
+        while len(starts) < count:
+            page = reply_entries(
+                await self._call(
+                    "read", self._redis.xrevrange(self._stream, max=upper, min="-", count=_PAGE)
+                )
+            )
+            for _, fields in page:
+                record = decode(fields)
+                if isinstance(record, AttemptFinish):
+                    finishes[record.attempt_id] = record
+                elif isinstance(record, AttemptStart) and len(starts) < count:
+                    starts.append(record)
+            if len(page) < _PAGE:
+                break
+            upper = f"({page[-1][0]}"
+        return [AttemptView(start=s, finish=finishes.get(s.attempt_id)) for s in starts]
+
+    # --- verification and retention ------------------------------------------------------------
+
+    async def verify(self) -> VerifyResult:
+        """Walk the stream oldest first and report the first broken or missing link, or OK."""
+        return await verify_stream(self._redis, self._stream, self._anchor, self._call)
+
+    async def trim_expired(self) -> int:
+        """Remove entries older than the retention window; 0 when retention is None (keep all)."""
+        if self._retention is None:
+            return 0
+        cutoff_ms = int((self._now() - self._retention).timestamp() * 1000)
+        newest = reply_entries(
+            await self._call("read", self._redis.xrevrange(self._stream, max="+", min="-", count=1))
+        )
+        if not newest:
+            return 0
+        # MINID removes ids below it; capping it at the newest id keeps the chain's tip.
+        minid = min((cutoff_ms, 0), parse_stream_id(newest[0][0]))
+        removed = await self._call(
+            "trim",
+            self._trim_script(keys=[self._stream, self._anchor], args=[f"{minid[0]}-{minid[1]}"]),
+        )
+        if removed:
+            log.info("audit retention removed %d entries older than %s", removed, self._retention)
+        return int(removed)
+
+    # --- internals -----------------------------------------------------------------------------
+
+    async def _append(self, unchained: Mapping[str, str]) -> None:
+        async with self._append_lock:
+            for _ in range(_MAX_APPEND_ROUNDS):
+                fields = seal(unchained, self._newest_hash)
+                flat = [item for pair in fields.items() for item in pair]
+                reply = await self._append_script(
+                    keys=[self._stream], args=[fields["prev"], fields["eid"], *flat]
+                )
+                status, value = (reply_text(item) for item in reply)
+                if status == "ok":
+                    self._newest_hash = fields["hash"]
+                    return
+                self._newest_hash = value
+                if status == "dup":
+                    return
+                self._conflicts += 1
+        raise AuditUnavailable(
+            f"The audit stream {self._stream} is too busy: {_MAX_APPEND_ROUNDS} appends in a row "
+            "lost the race with other writers.",
+            data={"stream": self._stream},
+        )
+
+    async def _call(self, what: str, call: Awaitable[_T]) -> _T:
+        """Await one Redis round trip with a deadline; Redis failures become AuditUnavailable."""
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await call
+        except (RedisError, OSError) as exc:  # OSError covers the deadline's TimeoutError
+            detail = redact_text(str(exc)) or "no answer within the timeout"
+            raise AuditUnavailable(
+                f"The audit log (Redis stream {self._stream}) is unavailable: {what} failed "
+                f"({type(exc).__name__}: {detail}).",
+                data={"stream": self._stream, "cause": type(exc).__name__},
+            ) from exc
