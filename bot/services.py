@@ -10,7 +10,7 @@ from datetime import timedelta
 from redis.asyncio import Redis
 
 from bot.settings import Settings
-from core.audit_store import RedisAuditLog
+from core.audit_store import RedisAuditLog, audit_redis_client
 from core.operations import Operations
 from core.pending import PendingActions
 from core.restate.client import RestateAdminClient, RestateIngressClient
@@ -32,12 +32,7 @@ class Services:
 
 @asynccontextmanager
 async def build_services(settings: Settings) -> AsyncIterator[Services]:
-    redis = Redis.from_url(
-        settings.redis_url,
-        socket_timeout=REDIS_TIMEOUT_S,
-        socket_connect_timeout=REDIS_TIMEOUT_S,
-        decode_responses=False,
-    )
+    redis = audit_redis_client(settings.redis_url, timeout=REDIS_TIMEOUT_S)
     admin = RestateAdminClient(settings.restate_admin_url)
     ingress = (
         RestateIngressClient(settings.restate_ingress_url) if settings.restate_ingress_url else None
