@@ -164,18 +164,7 @@ class Operations:
 
     async def execute(self, attempt: Attempt, route: Route, args: Mapping[str, Any]) -> WriteResult:
         """Run one write route with raw arguments (a route body, or parsed command text)."""
-        spec = _WRITE_ROUTES.get(route)
-        if spec is None:
-            raise InvalidInput("route", f"must be one of {', '.join(sorted(_WRITE_ROUTES))}")
-        start = self._start(attempt, route, args)
-        try:
-            self._authorize(attempt)
-            request = parse_request(spec.request_model, args)
-        except (PermissionRequired, InvalidInput) as exc:
-            # Nothing will change, so a broken audit store must not hide the real answer.
-            await self._record_refusal(start, exc)
-            exc.with_request_id(attempt.request_id)
-            raise
+        spec, start, request = await self._admit(attempt, route, args)
         try:
             await self._audit.record_start(start)
         except AuditUnavailable as exc:
@@ -201,17 +190,7 @@ class Operations:
         Validates and authorizes like :meth:`execute` (a refusal is audited), but changes nothing.
         Cleanup reads the current deployments so the preview names what is deleted and skipped.
         """
-        spec = _WRITE_ROUTES.get(route)
-        if spec is None:
-            raise InvalidInput("route", f"must be one of {', '.join(sorted(_WRITE_ROUTES))}")
-        start = self._start(attempt, route, args)
-        try:
-            self._authorize(attempt)
-            request = parse_request(spec.request_model, args)
-        except (PermissionRequired, InvalidInput) as exc:
-            await self._record_refusal(start, exc)
-            exc.with_request_id(attempt.request_id)
-            raise
+        _, _, request = await self._admit(attempt, route, args)
         try:
             return await self._preview(request)
         except OpsError as exc:
@@ -242,6 +221,24 @@ class Operations:
         return cleanup_advice(items, newest(matches), force_drain=request.force_drain)
 
     # --- helpers -------------------------------------------------------------------------
+
+    async def _admit(
+        self, attempt: Attempt, route: Route, args: Mapping[str, Any]
+    ) -> tuple[_WriteRoute, AttemptStart, ApiModel]:
+        """Authorize and validate a write; a refusal is audited and raised with the request id."""
+        spec = _WRITE_ROUTES.get(route)
+        if spec is None:
+            raise InvalidInput("route", f"must be one of {', '.join(sorted(_WRITE_ROUTES))}")
+        start = self._start(attempt, route, args)
+        try:
+            self._authorize(attempt)
+            request = parse_request(spec.request_model, args)
+        except (PermissionRequired, InvalidInput) as exc:
+            # Nothing will change, so a broken audit store must not hide the real answer.
+            await self._record_refusal(start, exc)
+            exc.with_request_id(attempt.request_id)
+            raise
+        return spec, start, request
 
     def _authorize(self, attempt: Attempt) -> None:
         if not can_operate(attempt.actor.role):
