@@ -43,7 +43,7 @@ def attempt(role: str = OPERATOR) -> Attempt:
 
 
 async def test_a_denied_write_is_audited_and_reaches_no_endpoint() -> None:
-    """An actor without the operator role is refused, audited as denied, and Restate is untouched."""
+    """A non-operator is refused, audited as denied, and Restate is untouched."""
     audit, transport = FakeAuditLog(), RecordingTransport()
     with pytest.raises(PermissionRequired) as caught:
         await make_ops(audit, transport).execute(
@@ -125,7 +125,7 @@ async def test_transport_failure_of_a_write_is_admin_unreachable_and_audited() -
 
 
 async def test_doctor_still_answers_when_the_audit_store_is_down() -> None:
-    """doctor is read-only: with the audit down it returns a readout and says why it was not audited."""
+    """doctor is read-only: with the audit down it still answers and says it was not audited."""
     audit, transport = FakeAuditLog(), RecordingTransport()
     audit.available = False
     result = await make_ops(audit, transport).doctor(attempt())
