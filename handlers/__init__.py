@@ -1,0 +1,1 @@
+"""Slack surface: the only package that imports slack_bolt / slack_sdk."""

@@ -1,0 +1,1 @@
+"""Button (block_actions) listeners."""

@@ -1,0 +1,142 @@
+"""``/restate`` command text → a typed command. Pure; the listener acks before calling it.
+
+Syntax checks live here (which words, how many); the values themselves (URL, identifiers) are
+validated by the core, which raises ``InvalidInput`` that the error handler shows with the usage.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.models import Route
+
+_SYNTAX: dict[str, tuple[str, str]] = {
+    "doctor": ("/restate [doctor]", "health readout and recommended actions"),
+    "redeploy": ("/restate redeploy [serviceUrl]", "register the live service URL again"),
+    "cleanup": ("/restate cleanup <serviceUrl> [force-drain]", "delete stale deployments"),
+    "recover": ("/restate recover <serviceName> <serviceKey> [reason…]", "clear a failed key"),
+    "audit": ("/restate audit [n]", "the latest n audited attempts (operators)"),
+    "help": ("/restate help", "this text"),
+}
+_WIDTH = max(len(syntax) for syntax, _ in _SYNTAX.values()) + 2
+USAGE: dict[str, str] = {
+    name: f"{syntax.ljust(_WIDTH)}{what}" for name, (syntax, what) in _SYNTAX.items()
+}
+ALL_USAGE = "\n".join(USAGE.values())
+FORCE_DRAIN = frozenset({"force-drain", "--force-drain"})
+AUDIT_DEFAULT, AUDIT_MAX = 10, 50
+
+
+class InvalidCommand(ValueError):
+    """The command text is unknown or malformed; ``usage`` is the correct form."""
+
+    def __init__(self, problem: str, usage: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.usage = usage
+
+
+@dataclass(frozen=True)
+class DoctorCommand:
+    pass
+
+
+@dataclass(frozen=True)
+class HelpCommand:
+    pass
+
+
+@dataclass(frozen=True)
+class AuditCommand:
+    count: int = AUDIT_DEFAULT
+
+
+@dataclass(frozen=True)
+class WriteCommand:
+    """A write typed as text: shown as a preview with a confirm button before it runs."""
+
+    name: str
+    route: Route
+    args: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+
+
+Command = DoctorCommand | HelpCommand | AuditCommand | WriteCommand
+
+
+def _unwrap(token: str) -> str:
+    """Slack may send a link as ``<http://x|label>`` or ``<http://x>``; keep the target."""
+    token = html.unescape(token)
+    if token.startswith("<") and token.endswith(">"):
+        token = token[1:-1].partition("|")[0]
+    return token
+
+
+def usage_for(text: str) -> str:
+    """The usage of the subcommand ``text`` starts with, or of every subcommand."""
+    words = text.split()
+    name = words[0].lower() if words else "doctor"
+    return USAGE.get(name, ALL_USAGE)
+
+
+def parse_command(text: str, *, live_service_url: str | None = None) -> Command:
+    """Parse the text after ``/restate``; raise ``InvalidCommand`` saying what is wrong."""
+    words = text.split()
+    if not words:
+        return DoctorCommand()
+    name, rest = words[0].lower(), words[1:]
+    if name == "doctor":
+        _at_most(name, rest, 0)
+        return DoctorCommand()
+    if name == "help":
+        return HelpCommand()
+    if name == "audit":
+        return AuditCommand(_count(rest))
+    if name == "redeploy":
+        _at_most(name, rest, 1)
+        url = _unwrap(rest[0]) if rest else live_service_url
+        if not url:
+            raise InvalidCommand(
+                "redeploy needs a serviceUrl: none was given and RESTATE_SERVICE_URL is not set.",
+                USAGE[name],
+            )
+        return WriteCommand(name, "force-redeploy", {"serviceUrl": url, "force": True})
+    if name == "cleanup":
+        if not rest:
+            raise InvalidCommand(
+                "cleanup needs the serviceUrl of the deployment to keep.", USAGE[name]
+            )
+        _at_most(name, rest, 2)
+        if len(rest) == 2 and rest[1].lower() not in FORCE_DRAIN:
+            raise InvalidCommand(
+                f"Unexpected {rest[1]!r}: the only option is force-drain.", USAGE[name]
+            )
+        args = {"serviceUrl": _unwrap(rest[0]), "forceDrain": len(rest) == 2}
+        return WriteCommand(name, "cleanup-stale-deployments", args)
+    if name == "recover":
+        if len(rest) < 2:
+            raise InvalidCommand("recover needs a serviceName and a serviceKey.", USAGE[name])
+        reason = " ".join(rest[2:]) or None
+        args = {"serviceName": rest[0], "serviceKey": rest[1]}
+        return WriteCommand(name, "recover-stuck-workflow", args, reason)
+    raise InvalidCommand(f"Unknown command {words[0]!r}.", ALL_USAGE)
+
+
+def _at_most(name: str, rest: list[str], count: int) -> None:
+    if len(rest) > count:
+        extra = " ".join(rest[count:])
+        raise InvalidCommand(f"Unexpected {extra!r} after {name}.", USAGE[name])
+
+
+def _count(rest: list[str]) -> int:
+    _at_most("audit", rest, 1)
+    if not rest:
+        return AUDIT_DEFAULT
+    if not rest[0].isdigit() or not 1 <= int(rest[0]) <= AUDIT_MAX:
+        raise InvalidCommand(
+            f"audit takes a number of attempts from 1 to {AUDIT_MAX}, not {rest[0]!r}.",
+            USAGE["audit"],
+        )
+    return int(rest[0])

@@ -1,0 +1,72 @@
+"""The ``/restate`` listener: ack, parse, authorize, call the core, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from core.operations import Attempt
+from handlers.blocks.help import help_message
+from handlers.commands.audit import show_audit
+from handlers.commands.doctor import post_doctor
+from handlers.commands.parse import (
+    ALL_USAGE,
+    AuditCommand,
+    DoctorCommand,
+    HelpCommand,
+    WriteCommand,
+    parse_command,
+)
+from handlers.commands.preview import post_preview
+from handlers.deps import Listener, SlackDeps
+from handlers.messages import reply_ephemeral
+
+
+def restate_command(deps: SlackDeps) -> Listener:
+    """The listener for ``/restate``; Bolt injects its arguments by name."""
+
+    async def restate(
+        ack: AsyncAck,
+        command: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        parsed = parse_command(
+            command.get("text") or "", live_service_url=deps.operations.live_service_url
+        )
+        if isinstance(parsed, HelpCommand):
+            await reply_ephemeral(respond, help_message(ALL_USAGE))
+            return
+        channel = command["channel_id"]
+        actor = await deps.actor(command["user_id"], command.get("user_name"))
+        reason = parsed.reason if isinstance(parsed, WriteCommand) else None
+        attempt = Attempt(actor=actor, reason=reason, context={"channel": channel})
+        if isinstance(parsed, AuditCommand):
+            await show_audit(deps, attempt, parsed.count, respond)
+        elif isinstance(parsed, DoctorCommand):
+            await post_doctor(
+                deps,
+                attempt,
+                channel=channel,
+                client=client,
+                respond=respond,
+                bot_user_id=context.bot_user_id,
+            )
+        else:
+            await post_preview(
+                deps,
+                attempt,
+                parsed,
+                channel=channel,
+                client=client,
+                respond=respond,
+                bot_user_id=context.bot_user_id,
+            )
+
+    return restate

@@ -1,0 +1,33 @@
+"""Identifiers the Slack surface shares between renderers and listeners.
+
+A write button's ``action_id`` names its route (for the audit row of a denied click) and an index
+(Slack wants action ids unique within a block); its ``value`` is only the opaque id of the pending
+action stored server-side. Neither is trusted: the route that runs is the stored one.
+"""
+
+from __future__ import annotations
+
+import re
+
+COMMAND = "/restate"
+
+RUN_ACTION_PREFIX = "restate.run:"
+#: Matches every write button; Bolt routes all of them to one listener.
+RUN_ACTION = re.compile(r"^restate\.run:[a-z-]+:\d+$")
+
+#: Block ids the click flow finds again in the message it updates.
+HEADER_BLOCK = "restate.header"
+STATUS_BLOCK = "restate.status"
+#: Offers in a message the bot posted itself (threaded follow-ups) ...
+OFFERS_BLOCK = "restate.offers"
+#: ... or one posted through the response URL because the bot is not in the channel.
+OFFERS_BLOCK_UNTHREADED = "restate.offers.unthreaded"
+
+
+def run_action_id(route: str, index: int) -> str:
+    return f"{RUN_ACTION_PREFIX}{route}:{index}"
+
+
+def route_of(action_id: str) -> str:
+    """The route a button names (informational: the stored pending action decides what runs)."""
+    return action_id.removeprefix(RUN_ACTION_PREFIX).rpartition(":")[0]

@@ -1,0 +1,207 @@
+"""The bot's real HTTP app (``bot.http``) on a free port, fed correctly signed Slack requests.
+
+The Slack Web API is ``tests.slack_fake.FakeSlack``; Restate and Redis are the real ones from the
+integration fixtures. ``running_bot`` builds everything the way ``restate-ops serve`` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, closing, contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import uvicorn
+from slack_sdk.signature import SignatureVerifier
+
+from bot.http import build_http_app
+from bot.serve import bind
+from bot.services import Services, build_services
+from bot.settings import load_settings
+from bot.slack_app import build_slack_app
+from tests.slack_fake import TEAM_ID, FakeSlack, SlackCall
+
+SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
+OPERATOR = "UOPERATOR1"
+GROUP_MEMBER = "UONCALL1"
+VISITOR = "UVISITOR1"
+ONCALL_GROUP = "SONCALL1"
+CHANNEL = "CINCIDENT1"
+NAMES = {OPERATOR: "olivia", GROUP_MEMBER: "gus", VISITOR: "victor"}
+_hooks = itertools.count(1)
+
+
+@dataclass
+class SlackBot:
+    """The running bot: its URL, the fake Slack it talks to, and its services (Redis, core)."""
+
+    url: str
+    fake: FakeSlack
+    services: Services
+    http: httpx.AsyncClient
+
+    async def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        secret: str = SIGNING_SECRET,
+    ) -> httpx.Response:
+        """POST ``body`` to ``/slack/events`` signed with ``secret`` at ``timestamp`` (now)."""
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body) or ""
+        headers = {
+            "content-type": content_type,
+            "x-slack-request-timestamp": ts,
+            "x-slack-signature": signature,
+        }
+        return await self.http.post(f"{self.url}/slack/events", content=body, headers=headers)
+
+    async def command(
+        self, text: str, *, user: str = OPERATOR, channel: str = CHANNEL, **signing: Any
+    ) -> tuple[httpx.Response, str]:
+        """Send ``/restate text``; returns the response and the hook name of its response URL."""
+        hook = f"cmd{next(_hooks)}"
+        form = {
+            "token": "legacy-verification-token",
+            "team_id": TEAM_ID,
+            "team_domain": "acme",
+            "channel_id": channel,
+            "channel_name": "incident",
+            "user_id": user,
+            "user_name": NAMES.get(user, user.lower()),
+            "command": "/restate",
+            "text": text,
+            "api_app_id": "A0RESTATE",
+            "response_url": self.fake.response_url(hook),
+            "trigger_id": f"trigger.{hook}",
+        }
+        body = urlencode(form)
+        return await self.post(body, "application/x-www-form-urlencoded", **signing), hook
+
+    async def click(
+        self, message: SlackCall, element: dict[str, Any], *, user: str = OPERATOR
+    ) -> tuple[httpx.Response, str]:
+        """Click ``element`` (a button of ``message``), as Slack's block_actions payload does."""
+        hook = f"click{next(_hooks)}"
+        block = next(b for b in message.blocks if element in b.get("elements", []))
+        ts = str(message.answer.get("ts") or "1700000000.000000")
+        channel = str(message.params.get("channel") or CHANNEL)
+        payload = {
+            "type": "block_actions",
+            "team": {"id": TEAM_ID, "domain": "acme"},
+            "user": {
+                "id": user,
+                "username": NAMES.get(user, user.lower()),
+                "name": NAMES.get(user, user.lower()),
+                "team_id": TEAM_ID,
+            },
+            "api_app_id": "A0RESTATE",
+            "token": "legacy-verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": ts,
+                "channel_id": channel,
+                "is_ephemeral": False,
+            },
+            "trigger_id": f"trigger.{hook}",
+            "channel": {"id": channel, "name": "incident"},
+            "message": {
+                "type": "message",
+                "ts": ts,
+                "bot_id": "BBOTRESTATE",
+                "text": message.params.get("text"),
+                "blocks": message.blocks,
+            },
+            "response_url": self.fake.response_url(hook),
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": element["action_id"],
+                    "block_id": block["block_id"],
+                    "text": element["text"],
+                    "value": element.get("value"),
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.post(body, "application/x-www-form-urlencoded"), hook
+
+    async def replies(self, hook: str, *, count: int = 1) -> list[SlackCall]:
+        """The posts to the response URL of the request that used ``hook``."""
+        return await self.fake.wait_for("response_url", lambda c: c.hook == hook, count=count)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its signal handlers: the test decides when it stops."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _started(server: uvicorn.Server) -> None:
+    """Readiness by polling the server's own flag (bounded), never by a fixed sleep."""
+    async with asyncio.timeout(10):
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
+            await asyncio.sleep(0.01)
+
+
+def buttons(message: SlackCall) -> list[dict[str, Any]]:
+    """Every button in ``message``, in order."""
+    return [
+        element
+        for block in message.blocks
+        if block.get("type") == "actions"
+        for element in block.get("elements", [])
+    ]
+
+
+@asynccontextmanager
+async def running_bot(
+    *,
+    admin_url: str,
+    ingress_url: str | None,
+    redis_url: str,
+    prefix: str,
+    service_url: str | None = None,
+    pending_ttl_s: int = 900,
+) -> AsyncIterator[SlackBot]:
+    """The bot in HTTP mode (``bot.http`` under uvicorn) against a fresh fake Slack."""
+    async with FakeSlack() as fake:
+        fake.group_members[ONCALL_GROUP] = [GROUP_MEMBER]
+        settings = load_settings(
+            slack_bot_token="xoxb-test-token",
+            slack_signing_secret=SIGNING_SECRET,
+            slack_app_token=None,
+            slack_api_url=fake.api_url,
+            operator_allowlist=f"{OPERATOR},{ONCALL_GROUP}",
+            restate_admin_url=admin_url,
+            restate_ingress_url=ingress_url,
+            restate_service_url=service_url,
+            redis_url=redis_url,
+            audit_stream=f"{prefix}audit",
+            pending_action_ttl_s=pending_ttl_s,
+            probe_timeout_s=5.0,
+        )
+        async with build_services(settings) as services:
+            app = build_http_app(services, build_slack_app(services))
+            server = _Server(uvicorn.Config(app, log_config=None, lifespan="off", access_log=False))
+            with closing(bind("127.0.0.1", 0)) as sock:
+                task = asyncio.create_task(server.serve(sockets=[sock]))
+                try:
+                    await _started(server)
+                    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+                    async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
+                        yield SlackBot(url, fake, services, http)
+                finally:
+                    server.should_exit = True
+                    await task

@@ -1,0 +1,75 @@
+"""Socket Mode runs the same listeners: a slash command over the WebSocket posts doctor.
+
+The fake Slack hands out a local ``ws://`` URL from ``apps.connections.open`` and delivers the
+envelope; ``bot.socket_mode.run_socket_mode`` connects with the app-level token, acknowledges the
+envelope and the listener posts the readout through the Web API, as in HTTP mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+
+from bot.services import build_services
+from bot.settings import load_settings
+from bot.slack_app import build_slack_app
+from bot.socket_mode import run_socket_mode
+from tests.integration.conftest import RegisteredWorkflowService, RestateStack
+from tests.integration.slack_harness import CHANNEL, OPERATOR
+from tests.slack_fake import SOCKET_ACK, TEAM_ID, FakeSlack
+
+pytestmark = pytest.mark.integration
+
+
+async def test_slash_command_over_socket_mode_posts_doctor(
+    restate_stack: RestateStack,
+    workflow_service: RegisteredWorkflowService,
+    redis_url: str,
+    redis_prefix: str,
+) -> None:
+    """A /restate envelope is acknowledged on the socket and doctor lands in the channel."""
+    async with FakeSlack() as fake:
+        settings = load_settings(
+            slack_bot_token="xoxb-test-token",
+            slack_signing_secret=None,
+            slack_app_token="xapp-test-token",
+            slack_api_url=fake.api_url,
+            operator_allowlist=OPERATOR,
+            restate_admin_url=restate_stack.admin_url,
+            restate_ingress_url=restate_stack.ingress_url,
+            restate_service_url=workflow_service.url,
+            redis_url=redis_url,
+            audit_stream=f"{redis_prefix}audit",
+        )
+        async with build_services(settings) as services:
+            task = asyncio.create_task(
+                run_socket_mode(build_slack_app(services), "xapp-test-token")
+            )
+            try:
+                envelope_id = await fake.send_envelope(
+                    "slash_commands",
+                    {
+                        "team_id": TEAM_ID,
+                        "channel_id": CHANNEL,
+                        "user_id": OPERATOR,
+                        "user_name": "olivia",
+                        "command": "/restate",
+                        "text": "doctor",
+                        "response_url": fake.response_url("socket"),
+                        "trigger_id": "trigger.socket",
+                    },
+                )
+
+                await fake.wait_for(SOCKET_ACK, lambda c: c.params["envelope_id"] == envelope_id)
+                [posted] = await fake.wait_for("chat.postMessage")
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    assert posted.params["channel"] == CHANNEL
+    assert "Restate doctor" in posted.text
+    [opened] = fake.calls_to("apps.connections.open")
+    assert opened.token == "xapp-test-token"

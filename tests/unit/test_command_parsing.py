@@ -1,0 +1,132 @@
+"""parse_command: ``/restate`` text to a typed command, or what is wrong and the usage."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.commands.parse import (
+    ALL_USAGE,
+    USAGE,
+    AuditCommand,
+    DoctorCommand,
+    HelpCommand,
+    InvalidCommand,
+    WriteCommand,
+    parse_command,
+    usage_for,
+)
+
+LIVE = "http://ddwf:9080/v1"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "doctor", "DOCTOR"])
+def test_doctor_is_the_default(text: str) -> None:
+    """No text, or ``doctor`` in any case, runs doctor."""
+    assert parse_command(text) == DoctorCommand()
+
+
+def test_help() -> None:
+    """``help`` asks for the usage."""
+    assert parse_command("help") == HelpCommand()
+
+
+@pytest.mark.parametrize(("text", "count"), [("audit", 10), ("audit 5", 5), ("audit 50", 50)])
+def test_audit_count(text: str, count: int) -> None:
+    """``audit`` shows ten attempts unless told a number up to 50."""
+    assert parse_command(text) == AuditCommand(count)
+
+
+@pytest.mark.parametrize("text", ["audit 0", "audit 51", "audit many", "audit 5 6"])
+def test_audit_bad_count(text: str) -> None:
+    """A count that is not 1 to 50 is refused with the audit usage."""
+    with pytest.raises(InvalidCommand) as caught:
+        parse_command(text)
+    assert caught.value.usage == USAGE["audit"]
+
+
+def test_redeploy_with_url() -> None:
+    """``redeploy <url>`` registers that URL with force."""
+    command = parse_command(f"redeploy {LIVE}")
+
+    assert command == WriteCommand(
+        "redeploy", "force-redeploy", {"serviceUrl": LIVE, "force": True}
+    )
+
+
+def test_redeploy_defaults_to_the_live_url() -> None:
+    """``redeploy`` alone uses the configured live service URL."""
+    command = parse_command("redeploy", live_service_url=LIVE)
+
+    assert isinstance(command, WriteCommand)
+    assert command.args == {"serviceUrl": LIVE, "force": True}
+
+
+def test_redeploy_without_any_url_is_refused() -> None:
+    """Without a URL and without RESTATE_SERVICE_URL, redeploy says what is missing."""
+    with pytest.raises(InvalidCommand, match="RESTATE_SERVICE_URL"):
+        parse_command("redeploy")
+
+
+@pytest.mark.parametrize("wrapped", [f"<{LIVE}>", f"<{LIVE}|{LIVE}>", f"&lt;{LIVE}&gt;"])
+def test_slack_link_markup_is_unwrapped(wrapped: str) -> None:
+    """A URL that Slack turned into link markup is used as the plain URL."""
+    command = parse_command(f"cleanup {wrapped}")
+
+    assert isinstance(command, WriteCommand)
+    assert command.args["serviceUrl"] == LIVE
+
+
+@pytest.mark.parametrize(("option", "force"), [("", False), ("force-drain", True)])
+def test_cleanup(option: str, force: bool) -> None:
+    """``cleanup <url> [force-drain]`` keeps that URL and drains with or without force."""
+    command = parse_command(f"cleanup {LIVE} {option}")
+
+    assert command == WriteCommand(
+        "cleanup", "cleanup-stale-deployments", {"serviceUrl": LIVE, "forceDrain": force}
+    )
+
+
+@pytest.mark.parametrize("text", ["cleanup", f"cleanup {LIVE} now", f"cleanup {LIVE} a b"])
+def test_cleanup_malformed(text: str) -> None:
+    """A cleanup without a URL or with an unknown option is refused with its usage."""
+    with pytest.raises(InvalidCommand) as caught:
+        parse_command(text)
+    assert caught.value.usage == USAGE["cleanup"]
+
+
+def test_recover_with_reason() -> None:
+    """``recover <name> <key> <reason…>`` keeps every word of the reason."""
+    command = parse_command("recover InvitationWorkflow inv_42 customer retried twice")
+
+    assert command == WriteCommand(
+        "recover",
+        "recover-stuck-workflow",
+        {"serviceName": "InvitationWorkflow", "serviceKey": "inv_42"},
+        "customer retried twice",
+    )
+
+
+def test_recover_needs_name_and_key() -> None:
+    """A recover with only a service name is refused with the recover usage."""
+    with pytest.raises(InvalidCommand, match="serviceName and a serviceKey") as caught:
+        parse_command("recover InvitationWorkflow")
+    assert caught.value.usage == USAGE["recover"]
+
+
+def test_unknown_command_lists_every_usage() -> None:
+    """An unknown subcommand is named, with the usage of every subcommand."""
+    with pytest.raises(InvalidCommand, match="Unknown command 'restart'") as caught:
+        parse_command("restart everything")
+    assert caught.value.usage == ALL_USAGE
+
+
+def test_doctor_takes_no_arguments() -> None:
+    """Words after doctor are refused rather than ignored."""
+    with pytest.raises(InvalidCommand, match="'now' after doctor"):
+        parse_command("doctor now")
+
+
+def test_usage_for_picks_the_subcommand() -> None:
+    """The usage shown with an invalid value is the one of the subcommand that was typed."""
+    assert usage_for("recover a b/c") == USAGE["recover"]
+    assert usage_for("bogus") == ALL_USAGE
