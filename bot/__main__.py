@@ -1,11 +1,8 @@
-"""Entry point of the `restate-ops` console script."""
+"""Entry point of the `restate-ops` console script (and of `python -m bot`)."""
 
 from __future__ import annotations
 
-
-def main() -> None:
-    raise SystemExit("restate-ops: not wired yet")
-
+from bot.cli import main
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,280 @@
+"""The HTTP surface: the seed's operator routes, health probes and Slack's HTTP mode, in one app.
+
+    POST /api/v2/admin/operator/restate/doctor                     {}
+    POST /api/v2/admin/operator/restate/force-redeploy             {"serviceUrl", "force"?}
+    POST /api/v2/admin/operator/restate/cleanup-stale-deployments  {"serviceUrl", "forceDrain"?}
+    POST /api/v2/admin/operator/restate/recover-stuck-workflow     {"serviceName", "serviceKey"}
+    GET  /healthz        the process answers
+    GET  /readyz         Redis and the Restate admin API answer
+    POST /slack/events   Slack in HTTP mode (only when a Slack app is given)
+
+An operator route is thin: identify the ``X-Api-Key``, turn it into an actor with a role, call
+``core.operations``, render JSON. Authorization, validation and the audit are core's, so the
+routes get the same checks and the same audit as Slack and the CLI. Every operator response
+carries ``X-Request-Id``; error bodies carry it too, as ``requestId``, and so does the audit row.
+
+Status codes: 401 missing or unknown key, 403 key without operate permission, 400 body that is not
+a JSON object, 413 body too large, 422 a field breaks a rule, then the error tree's own classes
+(404 deployment not found, 409 retry blocked, 502 admin error, 503 admin or audit unavailable).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn, get_args
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.payloads import doctor_payload
+from bot.services import Services
+from core.audit import Actor
+from core.authz import NO_ROLE, ApiKey, can_operate
+from core.errors import InvalidInput, OpsError, PermissionRequired
+from core.ids import new_request_id
+from core.models import DoctorRequest, parse_request, to_json_dict
+from core.models import Route as OperationRoute
+from core.operations import Attempt, Operations
+from core.redact import redact_text
+
+log = logging.getLogger(__name__)
+
+OPERATOR_PATH = "/api/v2/admin/operator/restate"
+API_KEY_HEADER = "x-api-key"
+REQUEST_ID_HEADER = "X-Request-Id"
+#: Optional free text recorded in the audit row (the seed's bodies have no field for it).
+REASON_HEADER = "x-reason"
+MAX_REASON_CHARS = 500
+#: The largest valid body is a few hundred bytes; anything far larger is not an operator request.
+MAX_BODY_BYTES = 64 * 1024
+READY_TIMEOUT_S = 2.0
+ANONYMOUS = "anonymous"
+
+
+class Unauthenticated(OpsError):
+    """The request carried no API key, or one that is not configured."""
+
+    code = "UNAUTHENTICATED"
+    http_status = 401
+    next_step = "Send an operator API key in the X-Api-Key header."
+
+
+class _BadBody(Exception):
+    """The body is not a JSON object at all: an ``InvalidInput`` answered with 400 or 413.
+
+    Not an ``OpsError`` subclass: the error tree keeps one type per code.
+    """
+
+    def __init__(self, rule: str, status: int) -> None:
+        super().__init__(rule)
+        self.error = InvalidInput("body", rule)
+        self.status = status
+
+
+def build_http_app(services: Services, slack_app: AsyncApp | None = None) -> Starlette:
+    """The ASGI app ``restate-ops serve`` runs; ``slack_app`` adds Slack's HTTP-mode endpoint."""
+    routes = [
+        Route(f"{OPERATOR_PATH}/{name}", _operator_endpoint(services, name), methods=["POST"])
+        for name in get_args(OperationRoute)
+    ]
+    routes += [
+        Route("/healthz", _healthz, methods=["GET"]),
+        Route("/readyz", _readyz_endpoint(services), methods=["GET"]),
+    ]
+    if slack_app is not None:
+        slack = AsyncSlackRequestHandler(slack_app)
+
+        async def slack_events(request: Request) -> Response:
+            return await slack.handle(request)
+
+        routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+    return Starlette(routes=routes)
+
+
+# --- operator routes ----------------------------------------------------------------------------
+
+
+def _operator_endpoint(
+    services: Services, route: OperationRoute
+) -> Callable[[Request], Awaitable[Response]]:
+    operations = services.operations
+    keyring = services.settings.api_keys  # parsed once: the settings never change while serving
+
+    async def endpoint(request: Request) -> Response:
+        request_id = new_request_id()
+        key = keyring.identify(request.headers.get(API_KEY_HEADER))
+        attempt = Attempt(
+            actor=_actor(key),
+            reason=_reason(request),
+            context=_context(request),
+            request_id=request_id,
+        )
+        try:
+            body, status = await _run(operations, attempt, route, key, request), 200
+        except OpsError as exc:
+            body, status = exc.with_request_id(request_id).to_body(), exc.http_status
+        except _BadBody as exc:
+            body, status = exc.error.with_request_id(request_id).to_body(), exc.status
+        except Exception:
+            # The one catch-all of the HTTP surface: the caller still gets the seed's error shape
+            # and a request id to report, and the traceback stays in our log.
+            log.exception("%s failed unexpectedly (request %s)", route, request_id)
+            body = OpsError("Internal error.").with_request_id(request_id).to_body()
+            status = 500
+        log.info(
+            "POST %s -> %d actor=%s request_id=%s", route, status, attempt.actor.id, request_id
+        )
+        return _json(body, status, request_id)
+
+    return endpoint
+
+
+async def _run(
+    operations: Operations,
+    attempt: Attempt,
+    route: OperationRoute,
+    key: ApiKey | None,
+    request: Request,
+) -> dict[str, Any]:
+    if key is None:
+        await _refuse_unauthenticated(operations, attempt, route)
+    body = await _read_object(request)
+    if can_operate(key.role):
+        # Anyone else is refused (and audited) by core before it reads any argument, so a caller
+        # without permission learns nothing about the body from the answer.
+        _check_body(route, body)
+    args = body if isinstance(body, dict) else {}
+    if route == "doctor":
+        return doctor_payload(await operations.doctor(attempt))
+    result = await operations.execute(attempt, route, args)
+    return to_json_dict(result.response)
+
+
+def _check_body(route: OperationRoute, body: dict[str, Any] | _BadBody) -> None:
+    """What core cannot check: a body that is not an object, and doctor's (core takes no args).
+
+    These refusals happen before core, so they are logged but not in the audit trail.
+    """
+    if isinstance(body, _BadBody):
+        raise body
+    if route == "doctor":
+        # The seed's doctor body is `{}`: an unknown field is refused like on the write routes.
+        parse_request(DoctorRequest, body)
+
+
+async def _refuse_unauthenticated(
+    operations: Operations, attempt: Attempt, route: OperationRoute
+) -> NoReturn:
+    """Let core refuse (and audit) the anonymous attempt, then answer 401 instead of 403.
+
+    The body of an unauthenticated caller is not passed on: the audit keeps who and what route,
+    not whatever a stranger chose to send.
+    """
+    try:
+        if route == "doctor":
+            await operations.doctor(attempt)
+        else:
+            await operations.execute(attempt, route, {})
+    except PermissionRequired as exc:
+        raise Unauthenticated("Missing or unknown X-Api-Key.") from exc
+    # Core lets nobody without a role through; never serve the route if that ever changes.
+    raise Unauthenticated("Missing or unknown X-Api-Key.")
+
+
+async def _read_object(request: Request) -> dict[str, Any] | _BadBody:
+    """The body as a JSON object; an empty body reads as ``{}`` (what doctor expects)."""
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            return _BadBody(f"must be at most {MAX_BODY_BYTES} bytes", 413)
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _BadBody(f"must be valid JSON ({_decode_problem(exc)})", 400)
+    if not isinstance(value, dict):
+        return _BadBody(f"must be a JSON object, not {_json_type(value)}", 400)
+    return value
+
+
+def _decode_problem(exc: UnicodeDecodeError | json.JSONDecodeError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    return "not UTF-8"
+
+
+def _json_type(value: object) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def _actor(key: ApiKey | None) -> Actor:
+    if key is None:
+        return Actor(id=ANONYMOUS, surface="http", display_name="no valid API key", role=NO_ROLE)
+    # The key's configured name is the actor: stable, and never the secret itself.
+    return Actor(id=key.name, surface="http", display_name=f"API key {key.name}", role=key.role)
+
+
+def _reason(request: Request) -> str | None:
+    reason = request.headers.get(REASON_HEADER, "").strip()
+    return reason[:MAX_REASON_CHARS] or None
+
+
+def _context(request: Request) -> dict[str, str]:
+    context: dict[str, str] = {}
+    if request.client is not None:
+        context["client"] = request.client.host
+    user_agent = request.headers.get("user-agent")
+    if user_agent:
+        context["user_agent"] = user_agent[:200]
+    return context
+
+
+def _json(body: dict[str, Any], status: int, request_id: str) -> JSONResponse:
+    headers = {REQUEST_ID_HEADER: request_id, "Cache-Control": "no-store"}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'ApiKey header="X-Api-Key"'
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+# --- health -------------------------------------------------------------------------------------
+
+
+async def _healthz(request: Request) -> Response:
+    """Liveness: the process serves requests. Dependencies are /readyz's business."""
+    return JSONResponse({"status": "ok"})
+
+
+def _readyz_endpoint(services: Services) -> Callable[[Request], Awaitable[Response]]:
+    async def readyz(request: Request) -> Response:
+        """Readiness: Redis (audit) and the Restate admin API both answer; checks every one."""
+        names = ("redis", "restateAdmin")
+        results = await asyncio.gather(
+            _check(services.redis.ping()), _check(services.admin.health())
+        )
+        checks = dict(zip(names, results, strict=True))
+        ready = all(result == "ok" for result in results)
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return readyz
+
+
+async def _check(call: Awaitable[object]) -> str:
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_S):
+            await call
+    except Exception as exc:  # any failure means "not ready"; the reason is reported, redacted
+        return redact_text(f"{type(exc).__name__}: {exc}")[:300]
+    return "ok"
