@@ -37,7 +37,7 @@ from bot.payloads import doctor_payload
 from bot.services import Services
 from core.audit import Actor
 from core.authz import NO_ROLE, ApiKey, can_operate
-from core.errors import InvalidInput, OpsError, PermissionRequired
+from core.errors import InvalidInput, OpsError, Unauthenticated
 from core.ids import new_request_id
 from core.models import DoctorRequest, parse_request, to_json_dict
 from core.models import Route as OperationRoute
@@ -56,14 +56,6 @@ MAX_REASON_CHARS = 500
 MAX_BODY_BYTES = 64 * 1024
 READY_TIMEOUT_S = 2.0
 ANONYMOUS = "anonymous"
-
-
-class Unauthenticated(OpsError):
-    """The request carried no API key, or one that is not configured."""
-
-    code = "UNAUTHENTICATED"
-    http_status = 401
-    next_step = "Send an operator API key in the X-Api-Key header."
 
 
 class _BadBody(Exception):
@@ -149,7 +141,7 @@ async def _run(
     if can_operate(key.role):
         # Anyone else is refused (and audited) by core before it reads any argument, so a caller
         # without permission learns nothing about the body from the answer.
-        _check_body(route, body)
+        await _check_body(operations, attempt, route, body)
     args = body if isinstance(body, dict) else {}
     if route == "doctor":
         return doctor_payload(await operations.doctor(attempt))
@@ -157,35 +149,35 @@ async def _run(
     return to_json_dict(result.response)
 
 
-def _check_body(route: OperationRoute, body: dict[str, Any] | _BadBody) -> None:
-    """What core cannot check: a body that is not an object, and doctor's (core takes no args).
-
-    These refusals happen before core, so they are logged but not in the audit trail.
-    """
+async def _check_body(
+    operations: Operations,
+    attempt: Attempt,
+    route: OperationRoute,
+    body: dict[str, Any] | _BadBody,
+) -> None:
+    """What core cannot check: a body that is not an object, and doctor's (core takes no args)."""
     if isinstance(body, _BadBody):
-        raise body
+        try:
+            await operations.refuse(attempt, route, {}, body.error)
+        except InvalidInput:
+            raise body from None
     if route == "doctor":
         # The seed's doctor body is `{}`: an unknown field is refused like on the write routes.
-        parse_request(DoctorRequest, body)
+        try:
+            parse_request(DoctorRequest, body)
+        except InvalidInput as exc:
+            await operations.refuse(attempt, route, body, exc)
 
 
 async def _refuse_unauthenticated(
     operations: Operations, attempt: Attempt, route: OperationRoute
 ) -> NoReturn:
-    """Let core refuse (and audit) the anonymous attempt, then answer 401 instead of 403.
+    """Audit the anonymous attempt as denied and answer 401.
 
     The body of an unauthenticated caller is not passed on: the audit keeps who and what route,
     not whatever a stranger chose to send.
     """
-    try:
-        if route == "doctor":
-            await operations.doctor(attempt)
-        else:
-            await operations.execute(attempt, route, {})
-    except PermissionRequired as exc:
-        raise Unauthenticated("Missing or unknown X-Api-Key.") from exc
-    # Core lets nobody without a role through; never serve the route if that ever changes.
-    raise Unauthenticated("Missing or unknown X-Api-Key.")
+    await operations.refuse(attempt, route, {}, Unauthenticated("Missing or unknown X-Api-Key."))
 
 
 async def _read_object(request: Request) -> dict[str, Any] | _BadBody:

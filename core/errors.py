@@ -4,7 +4,8 @@ Every error a user can see carries a stable ``code`` (the seed's codes are never
 ``message`` that says what to do next, structured ``data`` and the ``request_id`` of the attempt.
 
     OpsError                              code                                 http
-    ├── InvalidInput                      INVALID_INPUT                        422
+    ├── InvalidInput                      INVALID_INPUT                        422 (400: no JSON)
+    ├── Unauthenticated                   UNAUTHENTICATED                      401
     ├── PermissionRequired                OFFCHAIN_USER_PERMISSION_REQUIRED    403
     ├── AdminUnreachable                  RESTATE_ADMIN_UNREACHABLE            503
     ├── AdminRequestFailed                RESTATE_ADMIN_REQUEST_FAILED         502
@@ -65,6 +66,14 @@ class InvalidInput(OpsError):
         super().__init__(f"{field}: {rule}", data={"field": field, "rule": rule})
         self.field = field
         self.rule = rule
+
+
+class Unauthenticated(OpsError):
+    """The HTTP request carried no API key, or one that is not configured."""
+
+    code = "UNAUTHENTICATED"
+    http_status = 401
+    next_step = "Send an operator API key in the X-Api-Key header."
 
 
 class PermissionRequired(OpsError):

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from core.advice import advise, cleanup_advice, newest, recover_advice, redeploy_advice
 from core.audit import Actor, AttemptFinish, AttemptStart, AuditLog, Outcome
@@ -30,6 +30,7 @@ from core.errors import (
     InvalidInput,
     OpsError,
     PermissionRequired,
+    Unauthenticated,
     WorkflowRetryBlocked,
 )
 from core.ids import new_id, new_request_id
@@ -107,7 +108,7 @@ _WRITE_ROUTES: dict[str, _WriteRoute] = {
 
 
 def outcome_of(error: BaseException) -> Outcome:
-    if isinstance(error, PermissionRequired):
+    if isinstance(error, PermissionRequired | Unauthenticated):
         return "denied"
     if isinstance(error, WorkflowRetryBlocked):
         return "blocked"
@@ -183,6 +184,18 @@ class Operations:
             raise
         complete = await self._finish(start, "succeeded", None)
         return WriteResult(route, attempt.request_id, response, complete)
+
+    async def refuse(
+        self, attempt: Attempt, route: Route, args: Mapping[str, Any], error: OpsError
+    ) -> NoReturn:
+        """Audit and raise a refusal a surface decides before the operation can start.
+
+        For what only the surface can see: no API key (401), a body that is not JSON. Nothing
+        changes, so a broken audit store is logged and does not hide the real answer.
+        """
+        await self._record_refusal(self._start(attempt, route, args), error)
+        error.with_request_id(attempt.request_id)
+        raise error
 
     async def preview(self, attempt: Attempt, route: Route, args: Mapping[str, Any]) -> Advice:
         """What a write would change, in the words of doctor's advice, before anyone confirms.

@@ -180,6 +180,8 @@ async def test_missing_or_unknown_key_is_401_and_audited(
         "denied",
     )
     assert row.start.args == {}
+    assert row.finish is not None
+    assert row.finish.error_code == "UNAUTHENTICATED"
 
 
 async def test_read_only_key_is_403_with_the_seed_code(
@@ -234,6 +236,7 @@ async def test_api_key_never_reaches_the_audit_or_the_body(
 )  # fmt: skip
 async def test_bad_body_names_field_and_rule_and_changes_nothing(
     http: httpx.AsyncClient,
+    server: Server,
     stack: DemoStack,
     route: str,
     content: bytes,
@@ -241,7 +244,7 @@ async def test_bad_body_names_field_and_rule_and_changes_nothing(
     field: str,
     rule: str,
 ) -> None:
-    """A malformed or invalid body is refused with the field and the rule; Restate is untouched."""
+    """A malformed or invalid body is refused naming field and rule, audited, Restate untouched."""
     before = await deployment_urls(stack)
     response = await http.post(
         f"{PREFIX}/{route}", headers={"X-Api-Key": OPERATOR_KEY}, content=content
@@ -252,6 +255,10 @@ async def test_bad_body_names_field_and_rule_and_changes_nothing(
     assert body["data"]["rule"].startswith(rule)
     assert body["requestId"] == response.headers["X-Request-Id"]
     assert await deployment_urls(stack) == before
+    row = await audit_row(server.settings, body["requestId"])
+    assert (row.start.route, row.outcome) == (route, "failed")
+    assert row.finish is not None
+    assert row.finish.error_code == "INVALID_INPUT"
 
 
 async def test_oversized_body_is_413(http: httpx.AsyncClient) -> None:
