@@ -21,11 +21,15 @@ import uvicorn
 from bot.http import build_http_app
 from bot.services import build_services
 from bot.settings import Settings, SettingsError
+from core.audit_store import RedisAuditLog
+from core.errors import AuditUnavailable
 
 log = logging.getLogger(__name__)
 
 #: How long uvicorn waits for requests in flight after a stop (an admin call times out in 10 s).
 GRACEFUL_TIMEOUT_S = 15
+#: How often the audit retention window is applied.
+RETENTION_EVERY_S = 3600.0
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -111,11 +115,25 @@ async def _serve(
                 parts.add(
                     asyncio.create_task(run_socket_mode(slack_app, token), name="socket-mode")
                 )
+            if settings.audit_retention is not None:
+                parts.add(asyncio.create_task(trim_audit(services.audit), name="audit-retention"))
             base_url = f"http://{settings.host}:{sock.getsockname()[1]}"
             log.info("serving %s%s", base_url, " and Slack Socket Mode" if len(parts) > 1 else "")
             if on_ready is not None:
                 on_ready(base_url)
             await _run_until_stopped(server, parts, stop)
+
+
+async def trim_audit(audit: RedisAuditLog, every_s: float = RETENTION_EVERY_S) -> None:
+    """Apply the audit retention window periodically, off the write path (never per append)."""
+    while True:
+        try:
+            removed = await audit.trim_expired()
+            if removed:
+                log.info("audit retention removed %d entries", removed)
+        except AuditUnavailable as exc:
+            log.warning("audit retention skipped: %s", exc.message)
+        await asyncio.sleep(every_s)
 
 
 async def _run_until_stopped(
