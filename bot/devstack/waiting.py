@@ -7,8 +7,9 @@ Works with any object that has `async query(sql) -> list[dict]`, i.e. the produc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any, Protocol
 
 from core.restate.sql import literal
@@ -78,3 +79,25 @@ async def wait_for_status(
                 row,
             )
         await asyncio.sleep(poll_interval)
+
+
+class InvocationAdmin(SqlQuerier, Protocol):
+    async def kill_invocation(self, invocation_id: str) -> None: ...
+    async def purge_invocation(self, invocation_id: str) -> None: ...
+
+
+@contextlib.asynccontextmanager
+async def discarded_afterwards(
+    admin: InvocationAdmin, service: str, key: str
+) -> AsyncIterator[None]:
+    """Kill and purge the key's run at the end, so a stuck run stops retrying on a shared server
+    for the rest of the session (tests share one server)."""
+    try:
+        yield
+    finally:
+        row = await invocation_row(admin, service, key)
+        if row is not None:
+            if row.get("status") != "completed":
+                await admin.kill_invocation(row["id"])
+                await wait_for_status(admin, service, key, "completed", 10)
+            await admin.purge_invocation(row["id"])

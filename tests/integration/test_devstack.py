@@ -3,14 +3,11 @@ will have to diagnose, and the servers survive restarts the way the product's te
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
-
 import pytest
 from redis.asyncio import Redis
 
 from bot.devstack import RedisServer, WorkflowIngress
-from bot.devstack.waiting import invocation_row, wait_for_status
+from bot.devstack.waiting import discarded_afterwards, wait_for_status
 from bot.devstack.workflows import TERMINAL_FAILURE_MESSAGE
 from core.errors import AdminUnreachable
 from core.restate.client import RestateAdminClient
@@ -26,23 +23,6 @@ pytestmark = pytest.mark.integration
 RECOVERY = "IdentityRecoveryWorkflow"
 INVITATION = "InvitationWorkflow"
 PAUSING = "PausingWorkflow"
-
-
-@contextlib.asynccontextmanager
-async def discarded_afterwards(
-    admin: RestateAdminClient, service: str, key: str
-) -> AsyncIterator[None]:
-    """Kill and purge the key's run at the end, so stuck runs do not keep retrying on the
-    shared server for the rest of the session."""
-    try:
-        yield
-    finally:
-        row = await invocation_row(admin, service, key)
-        if row is not None:
-            if row.get("status") != "completed":
-                await admin.kill_invocation(row["id"])
-                await wait_for_status(admin, service, key, "completed", 10)
-            await admin.purge_invocation(row["id"])
 
 
 @pytest.mark.parametrize("service", [RECOVERY, INVITATION])

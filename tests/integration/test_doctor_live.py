@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 
 from bot.devstack import WorkflowIngress, free_port
-from bot.devstack.waiting import invocation_row, wait_for_status
+from bot.devstack.waiting import discarded_afterwards, wait_for_status
 from bot.devstack.workflows import SERVICE_NAMES, TERMINAL_FAILURE_MESSAGE
 from core.advice import advise
 from core.doctor import run_doctor
@@ -56,23 +54,6 @@ ALL_OK = {c: "ok" for c in ("ingress", "admin", "deployments", "services", "invo
 
 def by_id(report: DoctorReport) -> dict[str, DeploymentItem]:
     return {item.id: item for item in report.deployments.items}
-
-
-@contextlib.asynccontextmanager
-async def discarded_afterwards(
-    admin: RestateAdminClient, service: str, key: str
-) -> AsyncIterator[None]:
-    """Kill and purge the key's run at the end, so a stuck run stops retrying on the shared
-    server for the rest of the session."""
-    try:
-        yield
-    finally:
-        row = await invocation_row(admin, service, key)
-        if row is not None:
-            if row.get("status") != "completed":
-                await admin.kill_invocation(row["id"])
-                await wait_for_status(admin, service, key, "completed", 10)
-            await admin.purge_invocation(row["id"])
 
 
 # --- the session's server ---------------------------------------------------------------------

@@ -7,10 +7,9 @@ deployments, or stop the admin API, get an isolated server from `fresh_restate`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,7 @@ import httpx
 import pytest
 
 from bot.devstack import RestateServer, WorkflowIngress, WorkflowService
-from bot.devstack.waiting import invocation_row, wait_for_status
+from bot.devstack.waiting import discarded_afterwards, invocation_row, wait_for_status
 from core.errors import AdminUnreachable, DeploymentNotFound, InvalidInput, WorkflowRetryBlocked
 from core.models import (
     CleanupItem,
@@ -56,23 +55,6 @@ async def state_keys(admin: RestateAdminClient, service: str, key: str) -> list[
         f"AND service_key = {literal(key)}"
     )
     return sorted(str(row["key"]) for row in rows)
-
-
-@contextlib.asynccontextmanager
-async def discarded_afterwards(
-    admin: RestateAdminClient, service: str, key: str
-) -> AsyncIterator[None]:
-    """Kill and purge the key's run at the end, so a stuck run stops retrying on the shared
-    server (the same idea as the devstack tests' helper, which is private to that module)."""
-    try:
-        yield
-    finally:
-        row = await invocation_row(admin, service, key)
-        if row is not None:
-            if row.get("status") != "completed":
-                await admin.kill_invocation(row["id"])
-                await wait_for_status(admin, service, key, "completed", 10)
-            await admin.purge_invocation(row["id"])
 
 
 async def deployment_ids_eventually(
