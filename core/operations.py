@@ -185,6 +185,14 @@ class Operations:
         complete = await self._finish(start, "succeeded", None)
         return WriteResult(route, attempt.request_id, response, complete)
 
+    async def authorize(self, attempt: Attempt, route: Route) -> None:
+        """Refuse (and audit) an actor without operate permission, before a surface spends
+        anything on the attempt, e.g. before a Slack click consumes its one-time button."""
+        try:
+            self._authorize(attempt)
+        except PermissionRequired as exc:
+            await self.refuse(attempt, route, {}, exc)
+
     async def refuse(
         self, attempt: Attempt, route: Route, args: Mapping[str, Any], error: OpsError
     ) -> NoReturn:

@@ -8,12 +8,15 @@ action stored server-side. Neither is trusted: the route that runs is the stored
 from __future__ import annotations
 
 import re
+from typing import cast
+
+from core.models import WRITE_ROUTES, Route
 
 COMMAND = "/restate"
 
 RUN_ACTION_PREFIX = "restate.run:"
 #: Matches every write button; Bolt routes all of them to one listener.
-RUN_ACTION = re.compile(r"^restate\.run:[a-z-]+:\d+$")
+RUN_ACTION = re.compile(rf"^restate\.run:({'|'.join(sorted(WRITE_ROUTES))}):\d+$")
 
 #: Block ids the click flow finds again in the message it updates.
 HEADER_BLOCK = "restate.header"
@@ -28,6 +31,9 @@ def run_action_id(route: str, index: int) -> str:
     return f"{RUN_ACTION_PREFIX}{route}:{index}"
 
 
-def route_of(action_id: str) -> str:
+def route_of(action_id: str) -> Route:
     """The route a button names (informational: the stored pending action decides what runs)."""
-    return action_id.removeprefix(RUN_ACTION_PREFIX).rpartition(":")[0]
+    route = action_id.removeprefix(RUN_ACTION_PREFIX).rpartition(":")[0]
+    if route not in WRITE_ROUTES:  # RUN_ACTION admits only write routes to the listener
+        raise ValueError(f"not a write button: {action_id!r}")
+    return cast(Route, route)

@@ -14,7 +14,6 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from core.authz import can_operate
 from core.errors import OpsError
 from core.operations import Attempt
 from core.pending import PendingAction
@@ -25,7 +24,6 @@ from handlers.blocks.progress import finish_blocks, header_text, lock_blocks
 from handlers.blocks.verify import verify_message
 from handlers.deps import Listener, SlackDeps
 from handlers.ids import route_of
-from handlers.refusal import refuse_write
 
 
 def run_pending_action(deps: SlackDeps) -> Listener:
@@ -49,9 +47,10 @@ def run_pending_action(deps: SlackDeps) -> Listener:
             "pending_action": pending_id,
         }
         actor = await deps.actor(user_id, user.get("username") or user.get("name"))
-        if not can_operate(actor.role):
-            denied = Attempt(actor=actor, context=context)
-            await refuse_write(deps.operations, denied, route_of(str(action.get("action_id"))), {})
+        # Before the claim: a visitor's click must not use up the operator's one-time button.
+        await deps.operations.authorize(
+            Attempt(actor=actor, context=context), route_of(str(action.get("action_id")))
+        )
         pending = await deps.pending.claim(pending_id)
         title = pending.context.get("title") or pending.route
         locked = lock_blocks(clicked.blocks, title, user_id)

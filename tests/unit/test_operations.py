@@ -163,3 +163,15 @@ async def test_preview_refuses_non_operators_and_audits_the_refusal() -> None:
             attempt(NO_ROLE), "force-redeploy", {"serviceUrl": "http://ddwf:9080/v1"}
         )
     assert audit.outcomes() == [("force-redeploy", "denied")]
+
+
+async def test_authorize_audits_a_denial_and_lets_operators_through() -> None:
+    """authorize refuses and audits a non-operator, and is silent for an operator."""
+    audit, transport = FakeAuditLog(), RecordingTransport()
+    ops = make_ops(audit, transport)
+    await ops.authorize(attempt(), "recover-stuck-workflow")
+    with pytest.raises(PermissionRequired) as caught:
+        await ops.authorize(attempt(NO_ROLE), "recover-stuck-workflow")
+    assert caught.value.request_id == "req_1"
+    assert audit.outcomes() == [("recover-stuck-workflow", "denied")]
+    assert transport.requests == []
