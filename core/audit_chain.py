@@ -2,16 +2,20 @@
 
 One stream entry is a flat map of strings::
 
-    v     schema version ("1")
+    v     schema version ("2"; entries of version "1" are still read and verified)
     kind  "start" | "finish"
     eid   random id of this append (a retried append is recognised, not written twice)
-    data  canonical JSON of the AttemptStart / AttemptFinish
+    data  canonical JSON of the AttemptStart / AttemptFinish (ASCII: any string can be stored)
     prev  hash of the previous entry (GENESIS for the first one)
-    hash  SHA-256 hex of the canonical JSON of every other field (so ``prev`` is covered)
+    hash  the link: SHA-256 hex of ``prev`` followed by the content digest
 
-Canonical JSON: keys sorted, no spaces, UTF-8. The writer computes ``hash`` in Python and the
-store's Lua script appends only if ``prev`` is still the hash of the newest entry (compare and
-append), so :class:`ChainWalker` can recompute every link here with ``hashlib`` alone.
+The content digest is SHA-256 hex over ``v``, ``kind``, ``eid`` and ``data`` as netstrings
+(``<byte length>:<value>,``), so no two contents share a digest input. The writer computes the
+digest; the store's Lua script (``core.audit_lua``) reads the newest hash and computes the link
+in one atomic step. :class:`ChainWalker` recomputes both here with ``hashlib`` alone.
+
+Version "1" hashed the canonical JSON of every field but ``hash`` in Python and appended by
+compare-and-swap, which lost races under contention; its entries verify as before.
 """
 
 from __future__ import annotations
@@ -25,31 +29,57 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from core.audit import AttemptFinish, AttemptStart
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+_V1 = "1"
 GENESIS = "0" * 64
 Kind = Literal["start", "finish"]
 REQUIRED_FIELDS = ("v", "kind", "eid", "data", "prev", "hash")
+CONTENT_FIELDS = ("v", "kind", "eid", "data")
 
 
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def content_digest(fields: Mapping[str, str]) -> str:
+    """SHA-256 hex over ``v``, ``kind``, ``eid`` and ``data`` as netstrings."""
+    parts = []
+    for name in CONTENT_FIELDS:
+        value = fields.get(name, "").encode("utf-8", "surrogatepass")
+        parts.append(b"%d:%s," % (len(value), value))
+    return hashlib.sha256(b"".join(parts)).hexdigest()
+
+
+def link_hash(prev: str, digest: str) -> str:
+    """The ``hash`` of an entry with content digest ``digest`` appended after ``prev``."""
+    return _sha256(prev + digest)
+
+
 def entry_hash(fields: Mapping[str, str]) -> str:
-    """SHA-256 over the canonical JSON of every field except ``hash`` itself."""
-    material = {key: value for key, value in fields.items() if key != "hash"}
-    return hashlib.sha256(canonical_json(material).encode("utf-8")).hexdigest()
+    """The hash an entry's fields should carry, by its schema version."""
+    if fields.get("v") == _V1:
+        material = {key: value for key, value in fields.items() if key != "hash"}
+        return _sha256(canonical_json(material))
+    return link_hash(fields.get("prev", ""), content_digest(fields))
 
 
 def content(record: AttemptStart | AttemptFinish, eid: str) -> dict[str, str]:
     """The fields of an entry before it is chained (no ``prev``/``hash`` yet)."""
     kind: Kind = "start" if isinstance(record, AttemptStart) else "finish"
-    data = canonical_json(record.model_dump(mode="json"))
+    # ASCII escapes: a lone surrogate or any other odd string in the arguments is still stored.
+    data = json.dumps(record.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return {"v": SCHEMA_VERSION, "kind": kind, "eid": eid, "data": data}
 
 
 def seal(unchained: Mapping[str, str], prev: str) -> dict[str, str]:
-    """``unchained`` linked after an entry whose hash is ``prev``: adds ``prev`` and ``hash``."""
+    """``unchained`` linked after an entry whose hash is ``prev``: adds ``prev`` and ``hash``.
+
+    What the store's append script computes server-side; for tests and tools.
+    """
     fields = {**unchained, "prev": prev}
     fields["hash"] = entry_hash(fields)
     return fields
@@ -59,16 +89,20 @@ def decode(fields: Mapping[str, str]) -> AttemptStart | AttemptFinish | None:
     """The attempt record an entry carries; None for entries this schema does not know."""
     kind = fields.get("kind")
     data = fields.get("data")
-    if fields.get("v") != SCHEMA_VERSION or data is None:
+    if fields.get("v") not in (SCHEMA_VERSION, _V1) or data is None:
+        return None
+    model: type[AttemptStart] | type[AttemptFinish]
+    if kind == "start":
+        model = AttemptStart
+    elif kind == "finish":
+        model = AttemptFinish
+    else:
         return None
     try:
-        if kind == "start":
-            return AttemptStart.model_validate_json(data)
-        if kind == "finish":
-            return AttemptFinish.model_validate_json(data)
-    except ValidationError:
+        # json, not pydantic's parser: that one refuses the escaped lone surrogates data may hold.
+        return model.model_validate(json.loads(data))
+    except (ValueError, ValidationError):
         return None
-    return None
 
 
 def reply_text(value: Any) -> str:

@@ -1,10 +1,10 @@
 """The audit log over a Redis Stream: fail-closed starts, retried finishes, a verifiable chain.
 
-Appending (see ``core.audit_chain`` for the entry format): the hash of a new entry is computed in
-Python over its content and the hash of the newest entry (``prev``). A Lua script then appends it
-only if ``prev`` is *still* the newest entry's hash; otherwise it answers with the current one and
-the writer re-seals and tries again. Redis runs a script atomically, so two writers (bot replicas)
-can never both append after the same entry: the chain stays linear whatever the interleaving.
+Appending (see ``core.audit_chain`` for the entry format): the writer computes the digest of the
+new entry's content; a Lua script (``core.audit_lua``) reads the newest entry's hash, links the
+new entry to it and appends it, in one atomic step. Two writers (bot replicas) can never both
+append after the same entry, and no append ever loses a race: the chain stays linear whatever the
+interleaving, and contention costs nothing but Redis' own queueing.
 
 Retention (optional, time based) trims with ``XTRIM MINID`` and records in ``<stream>:anchor`` the
 ``prev`` of the entry it leaves first and how many it removed, so ``verify`` can tell a retention
@@ -26,22 +26,21 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from core.audit import AttemptFinish, AttemptStart, AttemptView
 from core.audit_chain import (
-    GENESIS,
     VerifyResult,
     content,
+    content_digest,
     decode,
     parse_stream_id,
     reply_entries,
-    reply_text,
-    seal,
 )
+from core.audit_lua import APPEND_LUA, TRIM_LUA
 from core.audit_verify import verify_stream
 from core.errors import AuditUnavailable
 from core.redact import redact_text, sanitize
@@ -51,44 +50,10 @@ log = logging.getLogger(__name__)
 DEFAULT_STREAM = "restate-ops:audit"
 _T = TypeVar("_T")
 _PAGE = 200
-# Rounds of compare-and-append before giving up: each lost round means another writer appended,
-# so running out takes dozens of concurrent audited operations within one call.
-_MAX_APPEND_ROUNDS = 32
-
-# KEYS[1] stream. ARGV[1] the prev the caller sealed with, ARGV[2] its eid, ARGV[3..] the fields.
-# Replies {"ok", id} | {"stale", current newest hash} | {"dup", newest hash} (a retried append
-# whose first try got in but whose reply was lost).
-_APPEND_LUA = """
-local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
-local current, newest_eid = 'GENESIS_HASH', false
-if newest then
-  current = ''
-  local fields = newest[2]
-  for i = 1, #fields, 2 do
-    if fields[i] == 'hash' then current = fields[i + 1] end
-    if fields[i] == 'eid' then newest_eid = fields[i + 1] end
-  end
-end
-if newest_eid == ARGV[2] then return {'dup', current} end
-if current ~= ARGV[1] then return {'stale', current} end
-return {'ok', redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))}
-""".replace("GENESIS_HASH", GENESIS)
-
-# KEYS[1] stream, KEYS[2] anchor. ARGV[1] the MINID (never above the newest entry's id).
-_TRIM_LUA = """
-local removed = redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
-if removed > 0 then
-  local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
-  local prev = ''
-  local fields = first[2]
-  for i = 1, #fields, 2 do
-    if fields[i] == 'prev' then prev = fields[i + 1] end
-  end
-  redis.call('HSET', KEYS[2], 'prev', prev, 'first_id', first[1], 'minid', ARGV[1])
-  redis.call('HINCRBY', KEYS[2], 'trimmed', removed)
-end
-return removed
-"""
+# Connections per process: enough for every concurrent attempt Redis can usefully serve.
+_MAX_CONNECTIONS = 32
+# How long an append's marker lives: a retry of the same append within it is recognised.
+_EID_TTL_S = 600
 
 
 def audit_redis_client(url: str, *, timeout: float = 1.0) -> Redis:
@@ -96,14 +61,19 @@ def audit_redis_client(url: str, *, timeout: float = 1.0) -> Redis:
 
     Short socket timeouts instead of redis-py's 5 s; one immediate retry so a connection broken
     by a Redis restart is replaced transparently (safe: a repeated append is recognised by eid).
+    A burst of audited attempts waits for a pooled connection instead of being refused with
+    "Too many connections" (redis-py's default pool): our own load must never refuse a write.
     """
-    return Redis.from_url(
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=_MAX_CONNECTIONS,
+        timeout=None,  # the store's own deadline bounds the wait
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 1),
         decode_responses=True,
     )
+    return Redis.from_pool(pool)
 
 
 class RedisAuditLog:
@@ -132,21 +102,12 @@ class RedisAuditLog:
         self._finish_retries = finish_retries
         self._finish_backoff = finish_backoff
         self._finish_backoff_cap = finish_backoff_cap
-        self._append_script = redis.register_script(_APPEND_LUA)
-        self._trim_script = redis.register_script(_TRIM_LUA)
-        # Coroutines of one process take turns, so only other replicas can make an append stale.
-        self._append_lock = asyncio.Lock()
-        self._newest_hash = GENESIS  # a guess; a stale guess costs one extra round
-        self._conflicts = 0
+        self._append_script = redis.register_script(APPEND_LUA)
+        self._trim_script = redis.register_script(TRIM_LUA)
 
     @property
     def stream(self) -> str:
         return self._stream
-
-    @property
-    def append_conflicts(self) -> int:
-        """Appends that lost a race with another writer and were re-chained (a health metric)."""
-        return self._conflicts
 
     # --- the AuditLog port ---------------------------------------------------------------------
 
@@ -261,25 +222,11 @@ class RedisAuditLog:
     # --- internals -----------------------------------------------------------------------------
 
     async def _append(self, unchained: Mapping[str, str]) -> None:
-        async with self._append_lock:
-            for _ in range(_MAX_APPEND_ROUNDS):
-                fields = seal(unchained, self._newest_hash)
-                flat = [item for pair in fields.items() for item in pair]
-                reply = await self._append_script(
-                    keys=[self._stream], args=[fields["prev"], fields["eid"], *flat]
-                )
-                status, value = (reply_text(item) for item in reply)
-                if status == "ok":
-                    self._newest_hash = fields["hash"]
-                    return
-                self._newest_hash = value
-                if status == "dup":
-                    return
-                self._conflicts += 1
-        raise AuditUnavailable(
-            f"The audit stream {self._stream} is too busy: {_MAX_APPEND_ROUNDS} appends in a row "
-            "lost the race with other writers.",
-            data={"stream": self._stream},
+        eid = unchained["eid"]
+        args = [unchained[name] for name in ("v", "kind", "eid", "data")]
+        await self._append_script(
+            keys=[self._stream, f"{self._stream}:eid:{eid}"],
+            args=[*args, content_digest(unchained), _EID_TTL_S],
         )
 
     async def _call(self, what: str, call: Awaitable[_T]) -> _T:

@@ -8,6 +8,7 @@ must stay up for everyone else.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -23,7 +24,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.devstack import RedisServer, WorkflowService
-from core import audit_store, audit_verify
+from core import audit_lua, audit_store, audit_verify
 from core.audit import Actor, AttemptFinish, AttemptStart, AttemptView, Outcome, Surface
 from core.audit_chain import GENESIS, content, entry_hash
 from core.audit_store import RedisAuditLog, audit_redis_client
@@ -236,6 +237,16 @@ async def test_credentials_at_any_depth_reach_the_stream_redacted(
     assert stored_finish["error_message"] == "GET http://REDACTED@ddwf:9080/ failed"
 
 
+async def test_a_lone_surrogate_in_the_arguments_is_stored_and_verifies(
+    store: RedisAuditLog,
+) -> None:
+    """Arguments no UTF-8 encoder accepts (a lone surrogate) never stop the audit row."""
+    await store.record_start(make_start(1, args={"serviceKey": "k\ud800"}))
+    [view] = await store.latest(1)
+    assert view.start.args == {"serviceKey": "k\ud800"}
+    assert (await store.verify()).ok is True
+
+
 async def test_latest_pages_newest_first_and_joins_across_pages(
     store: RedisAuditLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -364,26 +375,58 @@ async def test_a_killed_redis_with_aof_loses_no_entry(
     assert ((result := await store.verify()).ok, result.count) == (True, 22)
 
 
-async def test_two_concurrent_writers_keep_the_chain_valid(redis_url: str, stream: str) -> None:
-    """Two replicas (separate connections) appending interleaved produce one valid chain."""
+@pytest.mark.parametrize("run", range(5))
+async def test_two_contending_writers_never_refuse_and_keep_the_chain_valid(
+    redis_url: str, stream: str, run: int
+) -> None:
+    """Two replicas appending 200 entries each, all at once, lose no append and keep one chain."""
     clients = [audit_redis_client(redis_url), audit_redis_client(redis_url)]
     stores = [RedisAuditLog(c, stream) for c in clients]
 
-    async def attempt(n: int) -> None:
-        writer = stores[n % 2]
-        await writer.record_start(make_start(n))
-        assert await writer.record_finish(make_finish(n)) is True
+    async def writer(index: int) -> None:
+        await asyncio.gather(
+            *(stores[index].record_start(make_start(n)) for n in range(index, 400, 2))
+        )
 
     try:
-        await asyncio.gather(*(attempt(n) for n in range(60)))
+        await asyncio.gather(writer(0), writer(1))
         result = await stores[0].verify()
-        assert (result.ok, result.count, result.first_broken) == (True, 120, None)
-        assert len({v.start.attempt_id for v in await stores[1].latest(100)}) == 60
-        # Both started from a guess of the newest hash, so at least one append lost a race.
-        assert sum(s.append_conflicts for s in stores) > 0
+        assert (result.ok, result.count, result.first_broken) == (True, 400, None)
+        assert len({v.start.attempt_id for v in await stores[1].latest(400)}) == 400
     finally:
         for redis in clients:
             await redis.aclose()
+
+
+async def test_the_append_script_hashes_like_hashlib(client: Redis) -> None:
+    """The SHA-256 inside the append script equals hashlib's, across block boundaries."""
+    probe = client.register_script(audit_lua.SHA256_PROBE)
+    messages = ["", "abc", "é" * 40, *("x" * n for n in (55, 56, 63, 64, 65, 119, 120, 1000))]
+    for message in messages:
+        expected = hashlib.sha256(message.encode()).hexdigest()
+        assert (message, expected) == (message, await probe(args=[message]))
+
+
+async def test_entries_of_schema_version_1_still_verify(
+    store: RedisAuditLog, client: Redis, stream: str
+) -> None:
+    """A stream started by the previous release (v1 entries) verifies with new entries after it."""
+    prev = GENESIS
+    for n in range(2):
+        fields = {**content(make_start(n), f"old{n}"), "v": "1", "prev": prev}
+        fields["hash"] = entry_hash(fields)
+        encodable: dict[Any, Any] = dict(fields)
+        await client.xadd(stream, encodable)
+        prev = fields["hash"]
+    await write_attempts(store, range(2, 4))
+    result = await store.verify()
+    assert (result.ok, result.count, result.first_broken) == (True, 6, None)
+    assert [v.start.attempt_id for v in await store.latest(10)] == [
+        "att_3",
+        "att_2",
+        "att_1",
+        "att_0",
+    ]
 
 
 # --- verify -------------------------------------------------------------------------------------
