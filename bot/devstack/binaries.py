@@ -6,13 +6,21 @@ import os
 import shutil
 from pathlib import Path
 
-# `make setup` installs the pinned server from npm into this ignored folder of the repository.
-RESTATE_VERSION = "1.7.12"
 _REPO_ROOT = Path(__file__).resolve().parents[2]
-_RESTATE_GLOB = (
-    f".cache/restate-server-{RESTATE_VERSION}/node_modules/"
-    "@restatedev/restate-server-*/bin/restate-server"
-)
+
+
+def restate_version() -> str:
+    """The Restate server version to run: `RESTATE_VERSION`, else the repository's pinned one."""
+    override = os.environ.get("RESTATE_VERSION", "").strip()
+    if override:
+        return override
+    return (_REPO_ROOT / "restate-server.version").read_text().strip()
+
+
+def _restate_glob(version: str) -> str:
+    # `make setup` installs the server from npm into this ignored folder of the repository.
+    package = "node_modules/@restatedev/restate-server-*/bin/restate-server"
+    return f".cache/restate-server-{version}/{package}"
 
 
 class BinaryNotFoundError(RuntimeError):
@@ -30,16 +38,17 @@ def restate_server_binary() -> Path:
                 "unset it or run `make setup` to fetch the pinned restate-server"
             )
         return path
+    version = restate_version()
     # Sorted so that the choice is stable if two platform packages were ever installed.
-    for candidate in sorted(_REPO_ROOT.glob(_RESTATE_GLOB)):
+    for candidate in sorted(_REPO_ROOT.glob(_restate_glob(version))):
         if _is_executable(candidate):
             return candidate
     found = shutil.which("restate-server")
     if found:
         return Path(found)
     raise BinaryNotFoundError(
-        f"restate-server {RESTATE_VERSION} not found (looked at $RESTATE_SERVER_BIN, "
-        f"{_REPO_ROOT / _RESTATE_GLOB} and PATH); run `make setup`"
+        f"restate-server {version} not found (looked at $RESTATE_SERVER_BIN, "
+        f"{_REPO_ROOT / _restate_glob(version)} and PATH); run `make setup`"
     )
 
 

@@ -59,8 +59,9 @@ async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
     """`python -m bot demo --port N` from an empty directory, without Slack; killed if left."""
     port = free_port()
     env = {"PATH": os.environ["PATH"], "PYTHONUNBUFFERED": "1"}
-    if "RESTATE_SERVER_BIN" in os.environ:
-        env["RESTATE_SERVER_BIN"] = os.environ["RESTATE_SERVER_BIN"]
+    for name in ("RESTATE_SERVER_BIN", "RESTATE_VERSION"):
+        if name in os.environ:
+            env[name] = os.environ[name]
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
