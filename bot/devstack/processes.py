@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import ctypes
 import os
+import random
 import shutil
 import signal
 import socket
@@ -30,6 +31,9 @@ from bot.devstack.binaries import redis_server_binary, restate_server_binary
 LOOPBACK = "127.0.0.1"
 _POLL_INTERVAL = 0.05
 _LOG_TAIL_LINES = 40
+# Ports for the local stack come from [_PORT_FLOOR, start of the ephemeral range).
+_PORT_FLOOR = 20000
+_PORT_RANDOM = random.SystemRandom()
 
 
 class StartupError(RuntimeError):
@@ -37,20 +41,41 @@ class StartupError(RuntimeError):
 
 
 def free_ports(count: int) -> list[int]:
-    """`count` distinct loopback ports that are free right now.
+    """`count` distinct loopback ports that are free right now, outside the ephemeral range.
 
-    All sockets stay open until every port is chosen, so the kernel cannot hand out one twice.
+    A port from `bind(0)` comes from the kernel's ephemeral range, the same range every outgoing
+    connection draws from: between closing it here and a server binding it, Restate's or the
+    tests' own client sockets can take it. Ports below that range are never handed out
+    implicitly, so only another process choosing the same random port could race us. All
+    sockets stay open until every port is chosen, so none is chosen twice.
     """
+    low = _ephemeral_range()[0]
+    candidates = _PORT_RANDOM.sample(range(_PORT_FLOOR, low), k=min(count * 20, low - _PORT_FLOOR))
     sockets: list[socket.socket] = []
     try:
-        for _ in range(count):
+        for port in candidates:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind((LOOPBACK, 0))
+            try:
+                sock.bind((LOOPBACK, port))
+            except OSError:
+                sock.close()
+                continue
             sockets.append(sock)
-        return [int(s.getsockname()[1]) for s in sockets]
+            if len(sockets) == count:
+                return [int(s.getsockname()[1]) for s in sockets]
+        raise StartupError(f"no {count} free loopback ports below {low}")
     finally:
         for sock in sockets:
             sock.close()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for implicitly bound ports (Linux; the IANA range elsewhere)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 49152, 65535
 
 
 def free_port() -> int:

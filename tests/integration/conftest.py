@@ -1,8 +1,10 @@
 """Fixtures for integration tests against the real binaries (see `bot.devstack`).
 
 Session-wide: one Restate server (`restate_stack`) with the sample workflows registered
-(`workflow_service`) and one redis-server (`redis_url`). Set `RESTATE_ADMIN_URL` (and
-`RESTATE_INGRESS_URL`) or `REDIS_URL` to use existing servers instead.
+(`workflow_service`) and one redis-server (`redis_url`). Set `RESTATE_OPS_TEST_ADMIN_URL` (and
+`RESTATE_OPS_TEST_INGRESS_URL`) or `RESTATE_OPS_TEST_REDIS_URL` to use existing servers instead:
+the suite never reads the product's own variables (`RESTATE_ADMIN_URL`, `REDIS_URL`), so a shell
+set up for the CLI cannot point the tests at a real server.
 
 Tests on the shared server must use their own workflow keys (`workflow_key`): a workflow run id is
 deterministic per (service, key). Tests that register or delete deployments, or stop the server,
@@ -27,6 +29,9 @@ from core.restate.client import RestateAdminClient
 __all__ = ["RegisteredWorkflowService", "RestateStack", "wait_for_status"]
 
 DEFAULT_EXTERNAL_INGRESS = "http://127.0.0.1:8080"
+TEST_ADMIN_URL = "RESTATE_OPS_TEST_ADMIN_URL"
+TEST_INGRESS_URL = "RESTATE_OPS_TEST_INGRESS_URL"
+TEST_REDIS_URL = "RESTATE_OPS_TEST_REDIS_URL"
 
 
 @dataclass(frozen=True)
@@ -56,10 +61,10 @@ StartWorkflowService = Callable[[], Awaitable[WorkflowService]]
 
 @pytest.fixture(scope="session")
 async def restate_stack() -> AsyncIterator[RestateStack]:
-    """The session's Restate server: started here, or the one at `RESTATE_ADMIN_URL`."""
-    admin_url = os.environ.get("RESTATE_ADMIN_URL")
+    """The session's Restate server: started here, or the one at `RESTATE_OPS_TEST_ADMIN_URL`."""
+    admin_url = os.environ.get(TEST_ADMIN_URL)
     if admin_url:
-        ingress_url = os.environ.get("RESTATE_INGRESS_URL", DEFAULT_EXTERNAL_INGRESS)
+        ingress_url = os.environ.get(TEST_INGRESS_URL, DEFAULT_EXTERNAL_INGRESS)
         yield RestateStack(admin_url.rstrip("/"), ingress_url.rstrip("/"), None)
         return
     async with RestateServer() as server:
@@ -98,8 +103,8 @@ def workflow_key(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 async def redis_server() -> AsyncIterator[RedisServer | None]:
-    """The session's redis-server, or None when `REDIS_URL` points at an existing one."""
-    if os.environ.get("REDIS_URL"):
+    """The session's redis-server, or None when `RESTATE_OPS_TEST_REDIS_URL` names another."""
+    if os.environ.get(TEST_REDIS_URL):
         yield None
         return
     async with RedisServer() as server:
@@ -108,15 +113,15 @@ async def redis_server() -> AsyncIterator[RedisServer | None]:
 
 @pytest.fixture(scope="session")
 def redis_url(redis_server: RedisServer | None) -> str:
-    """URL of the session's redis (ours, or `REDIS_URL`)."""
-    return redis_server.url if redis_server is not None else os.environ["REDIS_URL"]
+    """URL of the session's redis (ours, or `RESTATE_OPS_TEST_REDIS_URL`)."""
+    return redis_server.url if redis_server is not None else os.environ[TEST_REDIS_URL]
 
 
 @pytest.fixture
 async def redis_prefix(redis_server: RedisServer | None, redis_url: str) -> AsyncIterator[str]:
     """A key/stream prefix unique to this test; the db is flushed afterwards if the server is ours.
 
-    Never flushes a server given through `REDIS_URL`: it may hold someone else's data.
+    Never flushes a server given through `RESTATE_OPS_TEST_REDIS_URL`: it may hold others' data.
     """
     yield f"test:{uuid.uuid4().hex[:12]}:"
     if redis_server is not None and redis_server.running:
