@@ -30,20 +30,24 @@ class Services:
     operations: Operations
 
 
+def _text(url: object | None) -> str | None:
+    """Core takes plain strings, never the settings' URL types."""
+    return None if url is None else str(url)
+
+
 @asynccontextmanager
 async def build_services(settings: Settings) -> AsyncIterator[Services]:
-    redis = audit_redis_client(settings.redis_url, timeout=REDIS_TIMEOUT_S)
-    admin = RestateAdminClient(settings.restate_admin_url)
-    ingress = (
-        RestateIngressClient(settings.restate_ingress_url) if settings.restate_ingress_url else None
-    )
+    redis = audit_redis_client(str(settings.redis_url), timeout=REDIS_TIMEOUT_S)
+    admin = RestateAdminClient(str(settings.restate_admin_url))
+    ingress_url = settings.restate_ingress_url
+    ingress = RestateIngressClient(str(ingress_url)) if ingress_url is not None else None
     audit = RedisAuditLog(redis, settings.audit_stream, retention=settings.audit_retention)
     pending = PendingActions(redis, ttl=timedelta(seconds=settings.pending_action_ttl_s))
     operations = Operations(
         admin=admin,
         ingress=ingress,
         audit=audit,
-        live_service_url=settings.restate_service_url,
+        live_service_url=_text(settings.restate_service_url),
         probe_timeout_s=settings.probe_timeout_s,
     )
     try:

@@ -1,29 +1,48 @@
-"""Configuration from the environment (and ``.env``), validated once at start-up.
+"""Configuration from the environment (and ``.env``), typed and validated once at start-up.
 
-Every variable is documented in the README's configuration table. Errors name the variable.
+Every variable is documented in the README's configuration table. URLs are URL types, the
+allowlist and the API key ring are parsed here, secrets are ``SecretStr``. An *optional* setting
+that is empty counts as unset; a setting with a default must not be empty. Every error names its
+variable and never echoes a secret: :func:`load_settings` turns them into one ``SettingsError``.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Self
+from typing import Annotated, Any, Self
 
 from pydantic import (
     AliasChoices,
+    AnyUrl,
+    BeforeValidator,
     Field,
+    HttpUrl,
+    InstanceOf,
+    PrivateAttr,
     SecretStr,
+    UrlConstraints,
     ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.authz import Allowlist, ApiKeyring
-from core.models import require_http_url
 
 
 class SettingsError(Exception):
     """Start-up configuration is missing or malformed; the message names each variable."""
+
+
+def _empty_is_unset(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+#: An optional setting: an empty value (``VAR=``) is the same as leaving it out.
+EmptyIsUnset = BeforeValidator(_empty_is_unset)
+#: redis-py's URL schemes (``unix://`` included, which pydantic's ``RedisDsn`` refuses).
+RedisUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["redis", "rediss", "unix"])]
 
 
 class Settings(BaseSettings):
@@ -32,56 +51,75 @@ class Settings(BaseSettings):
     )
 
     # Restate
-    restate_admin_url: str = "http://127.0.0.1:9070"
-    restate_ingress_url: str | None = "http://127.0.0.1:8080"
+    restate_admin_url: HttpUrl = HttpUrl("http://127.0.0.1:9070")
+    #: Probed by doctor; empty: not probed.
+    restate_ingress_url: Annotated[HttpUrl | None, EmptyIsUnset] = HttpUrl("http://127.0.0.1:8080")
     #: The live durable workflow service URL that force-redeploy registers (advice uses it).
-    restate_service_url: str | None = None
+    restate_service_url: Annotated[HttpUrl | None, EmptyIsUnset] = None
     probe_timeout_s: float = Field(default=5.0, gt=0, le=60)
 
     # Redis: audit stream and pending Slack actions
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    audit_stream: str = "restate-ops:audit"
+    redis_url: RedisUrl = AnyUrl("redis://127.0.0.1:6379/0")
+    audit_stream: str = Field(default="restate-ops:audit", min_length=1)
     #: Keep audit entries this many days; unset keeps everything.
-    audit_retention_days: float | None = Field(default=None, gt=0)
+    audit_retention_days: Annotated[float | None, EmptyIsUnset] = Field(default=None, gt=0)
     pending_action_ttl_s: int = Field(default=900, gt=0)
 
     # Slack (all optional: without SLACK_BOT_TOKEN the bot serves only the HTTP routes)
-    slack_bot_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
-    slack_api_url: str = "https://slack.com/api/"
-    operator_allowlist: str = ""
+    slack_bot_token: Annotated[SecretStr | None, EmptyIsUnset] = None
+    slack_signing_secret: Annotated[SecretStr | None, EmptyIsUnset] = None
+    slack_app_token: Annotated[SecretStr | None, EmptyIsUnset] = None
+    slack_api_url: HttpUrl = HttpUrl("https://slack.com/api/")
+    #: Parsed from ``U…,W…,S…``; ``None`` when unset (required once Slack is on).
+    operator_allowlist: Annotated[InstanceOf[Allowlist] | None, NoDecode, EmptyIsUnset] = None
 
-    # HTTP operator routes
+    # HTTP operator routes: ``name=key,…`` (the ring of both is built by the model validator)
     operator_api_keys: SecretStr = SecretStr("")
     readonly_api_keys: SecretStr = SecretStr("")
 
-    host: str = "127.0.0.1"
+    host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=3000, ge=1, le=65535, validation_alias=AliasChoices("PORT", "port"))
 
-    @field_validator("restate_admin_url", "restate_ingress_url", "restate_service_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        # The same rule the routes apply to serviceUrl: absolute http(s) with a host.
-        return require_http_url("URL", value)
+    _api_keys: ApiKeyring = PrivateAttr(default_factory=lambda: ApiKeyring(()))
 
     @field_validator("slack_api_url")
     @classmethod
-    def _slack_url(cls, value: str) -> str:
-        require_http_url("URL", value)
-        return value if value.endswith("/") else value + "/"
+    def _trailing_slash(cls, value: HttpUrl) -> HttpUrl:
+        # slack_sdk joins method names straight onto the base URL.
+        text = str(value)
+        return value if text.endswith("/") else HttpUrl(text + "/")
+
+    @field_validator("operator_allowlist", mode="before")
+    @classmethod
+    def _allowlist(cls, value: Any) -> Any:
+        return Allowlist.parse(value) if isinstance(value, str) and value.strip() else value
+
+    @field_validator("operator_api_keys", "readonly_api_keys")
+    @classmethod
+    def _key_entries(cls, value: SecretStr) -> SecretStr:
+        ApiKeyring.parse(value.get_secret_value())  # each entry's shape, named by its variable
+        return value
 
     @model_validator(mode="after")
-    def _slack_needs_allowlist(self) -> Self:
+    def _cross_field(self) -> Self:
+        try:
+            self._api_keys = ApiKeyring.parse(
+                self.operator_api_keys.get_secret_value(),
+                self.readonly_api_keys.get_secret_value(),
+            )
+        except ValueError as exc:
+            raise ValueError(f"OPERATOR_API_KEYS / READONLY_API_KEYS: {exc}") from None
         if self.slack_bot_token is not None:
             if self.slack_signing_secret is None and self.slack_app_token is None:
                 raise ValueError(
-                    "SLACK_SIGNING_SECRET is required for HTTP mode (or set SLACK_APP_TOKEN "
+                    "SLACK_SIGNING_SECRET: required for HTTP mode (or set SLACK_APP_TOKEN "
                     "for Socket Mode)"
                 )
-            Allowlist.parse(self.operator_allowlist)
+            if self.operator_allowlist is None:
+                raise ValueError(
+                    "OPERATOR_ALLOWLIST: must list at least one Slack user id (U…/W…) or user "
+                    "group id (S…) when SLACK_BOT_TOKEN is set"
+                )
         return self
 
     @property
@@ -94,13 +132,14 @@ class Settings(BaseSettings):
 
     @property
     def allowlist(self) -> Allowlist:
-        return Allowlist.parse(self.operator_allowlist)
+        """The operator allowlist; raises ``ValueError`` when none is configured."""
+        if self.operator_allowlist is None:
+            return Allowlist.parse("")  # raises: an empty list authorizes nobody
+        return self.operator_allowlist
 
     @property
     def api_keys(self) -> ApiKeyring:
-        return ApiKeyring.parse(
-            self.operator_api_keys.get_secret_value(), self.readonly_api_keys.get_secret_value()
-        )
+        return self._api_keys
 
     @property
     def audit_retention(self) -> timedelta | None:
@@ -112,14 +151,15 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Build and validate settings; raise ``SettingsError`` that names each bad variable."""
     try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
-        settings.api_keys  # noqa: B018 - parse now so a bad key list fails at start-up
+        return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            variable = "_".join(str(part) for part in error["loc"]).upper() or "configuration"
-            lines.append(f"{variable}: {str(error['msg']).removeprefix('Value error, ')}")
-        raise SettingsError("\n".join(lines)) from exc
-    except ValueError as exc:
-        raise SettingsError(f"OPERATOR_API_KEYS / READONLY_API_KEYS: {exc}") from exc
-    return settings
+        raise SettingsError("\n".join(_describe(error) for error in exc.errors())) from None
+
+
+def _describe(error: ErrorDetails) -> str:
+    """``VARIABLE: what is wrong``; cross-field messages already start with their variables."""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    variable = str(error["loc"][0]).upper() if error["loc"] else ""
+    if error["type"] == "missing":
+        message = "is required"
+    return f"{variable}: {message}" if variable else message

@@ -47,7 +47,7 @@ def build_slack_app(services: Services, *, client: AsyncWebClient | None = None)
         raise SettingsError(f"OPERATOR_ALLOWLIST: {exc}") from exc
     if client is None:
         client = slack_web_client(
-            settings.slack_bot_token.get_secret_value(), settings.slack_api_url
+            settings.slack_bot_token.get_secret_value(), str(settings.slack_api_url)
         )
     secret = settings.slack_signing_secret
     app = AsyncApp(
