@@ -9,17 +9,16 @@ directly, so a second gate here would protect nothing. What the CLI adds is the 
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any
 
 from bot.cli.exits import ExitCode
-from bot.cli.render import component_statuses, doctor_text, preview_text, write_text
-from bot.cli.terminal import Style, confirm
+from bot.cli.render import doctor_view, preview_view, write_view
+from bot.cli.terminal import Io, confirm
+from bot.cli.verdict import doctor_verdict
 from bot.payloads import doctor_payload
 from bot.services import Services
 from core.audit import Actor
@@ -27,26 +26,6 @@ from core.audit_views import render_lines, render_verify, view_json
 from core.authz import OPERATOR
 from core.models import Route, to_json_dict
 from core.operations import Attempt
-
-
-@dataclass(frozen=True)
-class Console:
-    """Where the CLI reads and writes. Results go to ``out``; prompts and notes to ``err``."""
-
-    out: TextIO
-    err: TextIO
-    stdin: TextIO
-    style: Style
-    json: bool = False
-
-    def result(self, text: str) -> None:
-        self.out.write(text + "\n")
-
-    def note(self, text: str) -> None:
-        self.err.write(text + "\n")
-
-    def dump(self, value: Any) -> None:
-        self.out.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
 def os_user() -> str:
@@ -62,20 +41,20 @@ def cli_attempt(reason: str | None = None) -> Attempt:
     return Attempt(actor=actor, reason=reason, context={"host": host})
 
 
-async def doctor(services: Services, console: Console) -> ExitCode:
-    """Read-only readout; exit 0 only when every component is ok."""
+async def doctor(services: Services, io: Io) -> ExitCode:
+    """Read-only readout: the verdict first; the exit code follows the verdict."""
     result = await services.operations.doctor(cli_attempt())
-    if console.json:
-        console.dump({**doctor_payload(result), "requestId": result.request_id})
+    verdict = doctor_verdict(result.report)
+    if io.json:
+        io.dump({**doctor_payload(result), "requestId": result.request_id})
     else:
-        console.result(doctor_text(result, console.style))
-    healthy = all(status == "ok" for status in component_statuses(result.report))
-    return ExitCode.OK if healthy else ExitCode.CHECK_FAILED
+        io.result(*doctor_view(result, verdict, io.out.width))
+    return verdict.exit_code
 
 
 async def write(
     services: Services,
-    console: Console,
+    io: Io,
     route: Route,
     args: Mapping[str, Any],
     *,
@@ -85,34 +64,35 @@ async def write(
     """Preview, confirm (unless ``yes``), then run one write route."""
     attempt = cli_attempt(reason)
     preview = await services.operations.preview(attempt, route, args)
-    console.note(preview_text(preview, console.style))
-    if not yes and not await confirm("Proceed?", console.stdin, console.err):
-        console.note("Declined: nothing was changed.")
+    io.note(preview_view(preview))
+    if not yes and not await confirm("Proceed?", io.stdin, io.err):
+        io.note("Declined: nothing was changed.")
         return ExitCode.DECLINED
     result = await services.operations.execute(attempt, route, args)
-    if console.json:
-        console.dump({**to_json_dict(result.response), "requestId": result.request_id})
+    if io.json:
+        io.dump({**to_json_dict(result.response), "requestId": result.request_id})
     else:
-        console.result(write_text(result, args, console.style))
+        io.result(write_view(result, args))
     return ExitCode.OK
 
 
-async def audit_tail(services: Services, console: Console, count: int) -> ExitCode:
+async def audit_tail(services: Services, io: Io, count: int) -> ExitCode:
     """The newest ``count`` attempts, oldest first so the newest ends up last, as with tail(1)."""
     views = list(reversed(await services.audit.latest(count)))
     now = datetime.now(UTC)
-    if console.json:
-        console.dump([view_json(view, now) for view in views])
+    if io.json:
+        io.dump([view_json(view, now) for view in views])
     else:
-        console.result(render_lines(views, now))
+        for line in render_lines(views, now).splitlines():
+            io.line(line)
     return ExitCode.OK
 
 
-async def audit_verify(services: Services, console: Console) -> ExitCode:
-    """Walk the hash chain; exit 8 when a link is broken or missing."""
+async def audit_verify(services: Services, io: Io) -> ExitCode:
+    """Walk the hash chain; exit 8 when a link is modified, missing or deleted."""
     result = await services.audit.verify()
-    if console.json:
-        console.dump(result.model_dump(mode="json"))
+    if io.json:
+        io.dump(result.model_dump(mode="json"))
     else:
-        console.result(render_verify(result))
+        io.line(render_verify(result))
     return ExitCode.OK if result.ok else ExitCode.CHECK_FAILED

@@ -28,19 +28,24 @@ class ExitCode(IntEnum):
     DENIED = 6
     DECLINED = 7
     CHECK_FAILED = 8
+    ATTENTION = 9
     INTERRUPTED = 130
 
 
 EXIT_CODE_HELP: tuple[tuple[ExitCode, str], ...] = (
-    (ExitCode.OK, "done (doctor: every component ok; audit verify: chain intact)"),
+    (ExitCode.OK, "done (doctor: verdict ok; audit verify: chain intact)"),
     (ExitCode.ERROR, "any other error (unexpected Restate admin answer, internal error)"),
     (ExitCode.BAD_INPUT, "bad input: arguments (INVALID_INPUT) or configuration"),
     (ExitCode.BLOCKED, "blocked: RESTATE_WORKFLOW_RETRY_BLOCKED, nothing was changed"),
     (ExitCode.NOT_FOUND, "not found: RESTATE_DEPLOYMENT_NOT_FOUND, nothing was changed"),
-    (ExitCode.UNREACHABLE, "unreachable: RESTATE_ADMIN_UNREACHABLE or AUDIT_UNAVAILABLE"),
+    (
+        ExitCode.UNREACHABLE,
+        "unreachable: RESTATE_ADMIN_UNREACHABLE or AUDIT_UNAVAILABLE (doctor: verdict unreachable)",
+    ),
     (ExitCode.DENIED, "denied: OFFCHAIN_USER_PERMISSION_REQUIRED"),
     (ExitCode.DECLINED, "declined at the confirmation prompt, nothing was changed"),
-    (ExitCode.CHECK_FAILED, "doctor found a component not ok, or audit verify a broken link"),
+    (ExitCode.CHECK_FAILED, "audit verify found a modified, missing or deleted link"),
+    (ExitCode.ATTENTION, "doctor: verdict attention or degraded, an operator should look"),
     (ExitCode.INTERRUPTED, "interrupted (Ctrl-C)"),
 )
 

@@ -1,180 +1,296 @@
-"""`restate-ops`: argument parsing and dispatch. Configuration comes from the environment (.env)."""
+"""`restate-ops`: commands, arguments and their help, on typer.
+
+Start-up stays quick: this module imports typer and the exit codes only. Each command imports
+what it needs when it runs, so `restate-ops --help` loads no redis, httpx, pydantic or Slack
+(a unit test holds it to that; ``bench/cli_startup.py`` measures it).
+"""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TextIO
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
-from bot.cli import commands
-from bot.cli.commands import Console
-from bot.cli.exits import ExitCode, exit_code_for, exit_code_table
-from bot.cli.render import error_text
-from bot.cli.terminal import Style, colour_enabled
-from bot.logs import configure_logging
-from bot.services import Services, build_services
-from bot.settings import Settings, SettingsError, load_settings
-from core.errors import InvalidInput, OpsError
+import typer
+
+from bot.cli.exits import ExitCode, exit_code_table
+
+if TYPE_CHECKING:
+    from bot.cli.terminal import Io
+    from bot.services import Services
+    from bot.settings import Settings
+    from core.errors import OpsError
+    from core.models import Route
+
+Command = Callable[["Services", "Io"], Awaitable[ExitCode]]
 
 DESCRIPTION = """\
 Doctor, guarded recovery and the audit trail for Restate, from a terminal.
 
 Run `doctor` first, one write, then `doctor` again. Every write shows what it will change and asks
 for confirmation (--yes skips the question). Every command is audited with the surface `cli` and
-your OS user as the actor: the CLI is for operators who already hold the admin URL.
+your OS user as the actor: the CLI is for operators who already hold the admin URL. Configuration
+comes from the environment or a .env file, as for `serve`.
 """
 
+app = typer.Typer(
+    name="restate-ops",
+    help=DESCRIPTION,
+    # \b keeps click from re-flowing the table.
+    epilog="\b\nexit codes:\n" + exit_code_table(),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: quick, and nothing in it is read as markup
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+audit = typer.Typer(
+    help="Read and check the audit trail.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(audit, name="audit")
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="restate-ops",
-        description=DESCRIPTION,
-        epilog="exit codes:\n" + exit_code_table(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    sub.add_parser("serve", help="serve the HTTP routes (and Slack) until Ctrl-C")
-
-    demo = sub.add_parser("demo", help="run a local Restate, Redis and sample trouble, then serve")
-    demo.add_argument("--port", type=int, default=None, help="HTTP port (default: PORT or 3000)")
-
-    doctor = sub.add_parser("doctor", help="read-only health readout and advice")
-    _json_flag(doctor)
-
-    redeploy = sub.add_parser("redeploy", help="force-redeploy: register the live service URL")
-    redeploy.add_argument(
-        "service_url",
-        nargs="?",
-        metavar="serviceUrl",
-        help="the URL to register (default: RESTATE_SERVICE_URL)",
-    )
-    redeploy.add_argument(
-        "--no-force", dest="force", action="store_false", help="send force=false to Restate"
-    )
-    _write_flags(redeploy)
-
-    cleanup = sub.add_parser("cleanup", help="cleanup-stale-deployments: keep one deployment")
-    cleanup.add_argument("service_url", metavar="serviceUrl", help="the deployment URL to keep")
-    cleanup.add_argument(
-        "--force-drain", action="store_true", help="also delete deployments still draining"
-    )
-    _write_flags(cleanup)
-
-    recover = sub.add_parser("recover", help="recover-stuck-workflow: clear one failed key")
-    recover.add_argument("service_name", metavar="serviceName")
-    recover.add_argument("service_key", metavar="serviceKey")
-    _write_flags(recover)
-
-    audit = sub.add_parser("audit", help="read and check the audit trail")
-    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="COMMAND")
-    tail = audit_sub.add_parser("tail", help="the newest attempts, one line each")
-    tail.add_argument("count", nargs="?", type=_count, default=20, metavar="n")
-    _json_flag(tail)
-    verify = audit_sub.add_parser("verify", help="walk the hash chain; exit 8 when it is broken")
-    _json_flag(verify)
-    return parser
+Json = Annotated[
+    bool, typer.Option("--json", help="Print JSON for scripts (errors too) instead of text.")
+]
+Reason = Annotated[
+    str | None,
+    typer.Option("--reason", metavar="TEXT", help="Why: recorded in the audit entry."),
+]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
-def _json_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+# --- commands -------------------------------------------------------------------------------------
 
 
-def _write_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--reason", help="why, recorded in the audit entry")
-    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    _json_flag(parser)
+@app.command()
+def doctor(json: Json = False) -> None:
+    """Read-only readout: the verdict, each component, and the next steps.
+
+    Exits 0 when the verdict is ok, 9 on attention or degraded, 5 when unreachable.
+    """
+    from bot.cli import commands
+
+    _run(lambda _settings: commands.doctor, json=json)
 
 
-def _count(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= 1000:
-        raise argparse.ArgumentTypeError("n must be between 1 and 1000")
-    return value
+@app.command()
+def redeploy(
+    service_url: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="serviceUrl",
+            help="The service URL to register. Default: RESTATE_SERVICE_URL.",
+            show_default=False,
+        ),
+    ] = None,
+    no_force: Annotated[
+        bool, typer.Option("--no-force", help="Send force=false: Restate refuses a changed URL.")
+    ] = False,
+    reason: Reason = None,
+    yes: Yes = False,
+    json: Json = False,
+) -> None:
+    """force-redeploy: register the live service URL with Restate."""
 
+    def make(settings: Settings) -> Command:
+        if service_url is not None:  # an explicit "" is bad input for core, never the default
+            url = service_url
+        elif settings.restate_service_url is not None:
+            url = str(settings.restate_service_url)
+        else:
+            from core.errors import InvalidInput
 
-Command = Callable[[Services, Console], Awaitable[ExitCode]]
-
-
-def _command(ns: argparse.Namespace, settings: Settings) -> Command:
-    """The coroutine to run for the parsed arguments; raises InvalidInput for a missing URL."""
-    if ns.command == "doctor":
-        return commands.doctor
-    if ns.command == "audit":
-        if ns.audit_command == "tail":
-            return lambda services, console: commands.audit_tail(services, console, ns.count)
-        return commands.audit_verify
-    route, args = _write_args(ns, settings)
-    return lambda services, console: commands.write(
-        services, console, route, args, reason=ns.reason, yes=ns.yes
-    )
-
-
-def _write_args(ns: argparse.Namespace, settings: Settings) -> tuple[Any, dict[str, Any]]:
-    """The seed's request body (camelCase) for a write command."""
-    if ns.command == "redeploy":
-        url = ns.service_url or settings.restate_service_url
-        if not url:
             raise InvalidInput("serviceUrl", "is required: pass it or set RESTATE_SERVICE_URL")
-        return "force-redeploy", {"serviceUrl": url, "force": ns.force}
-    if ns.command == "cleanup":
-        args = {"serviceUrl": ns.service_url, "forceDrain": ns.force_drain}
-        return "cleanup-stale-deployments", args
-    return "recover-stuck-workflow", {"serviceName": ns.service_name, "serviceKey": ns.service_key}
+        return _write("force-redeploy", {"serviceUrl": url, "force": not no_force}, reason, yes)
+
+    _run(make, json=json)
 
 
-async def _run(settings: Settings, command: Command, console: Console) -> ExitCode:
-    async with build_services(settings) as services:
-        return await command(services, console)
+@app.command()
+def cleanup(
+    service_url: Annotated[
+        str,
+        typer.Argument(metavar="serviceUrl", help="The deployment URL to keep."),
+    ],
+    force_drain: Annotated[
+        bool,
+        typer.Option("--force-drain", help="Also delete deployments still serving invocations."),
+    ] = False,
+    reason: Reason = None,
+    yes: Yes = False,
+    json: Json = False,
+) -> None:
+    """cleanup-stale-deployments: keep one deployment, delete the drained others."""
+    args = {"serviceUrl": service_url, "forceDrain": force_drain}
+    _run(lambda _settings: _write("cleanup-stale-deployments", args, reason, yes), json=json)
 
 
-def run(
-    argv: Sequence[str] | None = None,
-    *,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-    stdin: TextIO | None = None,
-) -> int:
-    """Parse, run, and return the exit code (see ``bot.cli.exits``)."""
-    out, err = stdout or sys.stdout, stderr or sys.stderr
-    ns = build_parser().parse_args(argv)
-    style = Style(colour_enabled(out))
-    console = Console(out, err, stdin or sys.stdin, style, json=getattr(ns, "json", False))
+@app.command()
+def recover(
+    service_name: Annotated[
+        str,
+        typer.Argument(
+            metavar="serviceName", help="The workflow service, e.g. InvitationWorkflow."
+        ),
+    ],
+    service_key: Annotated[
+        str, typer.Argument(metavar="serviceKey", help="The workflow key whose runs failed.")
+    ],
+    reason: Reason = None,
+    yes: Yes = False,
+    json: Json = False,
+) -> None:
+    """recover-stuck-workflow: kill and purge one key's failed runs and clear its state."""
+    args = {"serviceName": service_name, "serviceKey": service_key}
+    _run(lambda _settings: _write("recover-stuck-workflow", args, reason, yes), json=json)
+
+
+@audit.command("tail")
+def audit_tail(
+    count: Annotated[
+        int,
+        typer.Argument(metavar="n", min=1, max=1000, help="How many attempts, 1 to 1000."),
+    ] = 20,
+    json: Json = False,
+) -> None:
+    """The newest audited attempts, one line each, the newest last."""
+    from bot.cli import commands
+
+    _run(lambda _settings: lambda s, io: commands.audit_tail(s, io, count), json=json)
+
+
+@audit.command("verify")
+def audit_verify(json: Json = False) -> None:
+    """Walk the hash chain: exit 0 when intact, 8 at the first broken link."""
+    from bot.cli import commands
+
+    _run(lambda _settings: commands.audit_verify, json=json)
+
+
+@app.command()
+def serve() -> None:
+    """Serve the HTTP operator routes (and Slack, when configured) until Ctrl-C."""
+
+    def body() -> int:
+        import asyncio
+
+        from bot.serve import serve as serve_forever
+
+        asyncio.run(serve_forever(_settings(logging.INFO)))
+        return ExitCode.OK
+
+    raise typer.Exit(_guarded(body, _io()))
+
+
+@app.command()
+def demo(
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port", metavar="N", min=1, max=65535, help="HTTP port. Default: PORT or 3000."
+        ),
+    ] = None,
+) -> None:
+    """Run a local Restate, Redis and sample trouble, and serve the bot on them."""
+    from bot.demo import run_demo
+
+    raise typer.Exit(_guarded(lambda: run_demo(port=port), _io()))
+
+
+# --- running a command ----------------------------------------------------------------------------
+
+
+def _write(route: Route, args: Mapping[str, object], reason: str | None, yes: bool) -> Command:
+    from bot.cli import commands
+
+    async def run(services: Services, io: Io) -> ExitCode:
+        return await commands.write(services, io, route, args, reason=reason, yes=yes)
+
+    return run
+
+
+def _run(make: Callable[[Settings], Command], *, json: bool) -> NoReturn:
+    """Build the command from settings, run it over fresh clients, exit with its code."""
+    io = _io(json)
+
+    def body() -> int:
+        import asyncio
+
+        from bot.services import build_services
+
+        settings = _settings(logging.WARNING)
+        command = make(settings)
+
+        async def with_services() -> ExitCode:
+            async with build_services(settings) as services:
+                return await command(services, io)
+
+        return asyncio.run(with_services())
+
+    raise typer.Exit(_guarded(body, io))
+
+
+def _settings(log_level: int) -> Settings:
+    from bot.logs import configure_logging
+    from bot.settings import load_settings
+
+    settings = load_settings()
+    configure_logging(settings, log_level)
+    return settings
+
+
+def _io(json: bool = False) -> Io:
+    from bot.cli.terminal import Io, console
+
+    return Io(console(sys.stdout), console(sys.stderr), sys.stdin, json=json)
+
+
+def _guarded(body: Callable[[], int], io: Io) -> int:
+    """Run ``body``; map configuration errors, operation errors and Ctrl-C to exit codes."""
+    from bot.cli.exits import exit_code_for
+    from bot.settings import SettingsError
+    from core.errors import OpsError
+
     try:
-        if ns.command == "demo":
-            from bot.demo import run_demo  # the local stack is only needed here
-
-            return run_demo(port=ns.port)
-        settings = load_settings()
-        configure_logging(settings, logging.INFO if ns.command == "serve" else logging.WARNING)
-        if ns.command == "serve":
-            from bot.serve import serve
-
-            asyncio.run(serve(settings))
-            return ExitCode.OK
-        return asyncio.run(_run(settings, _command(ns, settings), console))
+        return body()
     except SettingsError as exc:
-        err.write(f"{style.paint('configuration error', 'red')}:\n{exc}\n")
+        _report_configuration(str(exc), io)
         return ExitCode.BAD_INPUT
     except OpsError as exc:
-        _report(exc, console)
+        _report(exc, io)
         return exit_code_for(exc)
     except KeyboardInterrupt:
-        err.write("\ninterrupted\n")
+        io.note("interrupted")
         return ExitCode.INTERRUPTED
 
 
-def _report(error: OpsError, console: Console) -> None:
-    body: dict[str, Any] = error.to_body()
-    if console.json:
-        console.dump(body)
+def _report_configuration(message: str, io: Io) -> None:
+    from rich.text import Text
+
+    text = Text("configuration error", style="red")
+    text.append(f":\n{message}")
+    io.note(text)
+
+
+def _report(error: OpsError, io: Io) -> None:
+    if io.json:
+        io.dump(error.to_body())
     else:
-        console.note(error_text(error, console.style))
+        from bot.cli.render import error_view
+
+        io.note(error_view(error))
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point of ``restate-ops``."""
-    sys.exit(run(argv))
+def run(argv: Sequence[str] | None = None) -> int:
+    """Parse and run; return the exit code (see ``bot.cli.exits``) instead of exiting."""
+    try:
+        app(args=None if argv is None else list(argv), prog_name="restate-ops")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return ExitCode.OK
+
+
+def main() -> None:
+    """Console-script entry point of ``restate-ops`` (and of ``python -m bot``)."""
+    sys.exit(run())

@@ -1,12 +1,20 @@
-"""Plain-text renderings for the terminal: the doctor table, write outcomes and errors. Pure."""
+"""What the terminal shows, as rich renderables: the doctor verdict and tables, write outcomes and
+errors. Pure: view data in, renderables out; rich fits them to the console's width.
+
+Server-provided text (error messages, keys, URLs) always goes into ``Text``, never into markup.
+"""
 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.cli.terminal import Cell, Style, table
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from bot.cli.verdict import COLOURS, Verdict
 from core.errors import OpsError
 from core.models import (
     Advice,
@@ -20,45 +28,75 @@ from core.operations import DoctorResult, WriteResult
 ERROR_CHARS = 100
 MAX_ROWS = 20
 
+#: Colour of each status word shown to operators (doctor components, cleanup actions).
+STATUS_COLOURS = {
+    "ok": "green",
+    "kept": "green",
+    "deleted": "green",
+    "degraded": "yellow",
+    "skipped": "yellow",
+    "backing-off": "yellow",
+    "paused": "yellow",
+    "unreachable": "red",
+    "failed": "red",
+}
+
+Cell = str | Text
+
 
 def clip(text: str, limit: int) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def component_statuses(report: DoctorReport) -> list[str]:
-    return [
-        report.ingress.status,
-        report.admin.status,
-        report.deployments.status,
-        report.services.status,
-        report.invocations.status,
-    ]
+def status(word: str) -> Text:
+    return Text(word, style=STATUS_COLOURS.get(word, ""))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> Table:
+    """Borderless columns that shrink and fold to the console's width (long ids fold, not cut)."""
+    grid = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", expand=False)
+    for header in headers:
+        grid.add_column(header, overflow="fold")
+    for row in rows:
+        grid.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in row))
+    return grid
+
+
+def titled(title: str, body: RenderableType) -> Group:
+    return Group(Text(title, style="bold"), body)
 
 
 # --- doctor -------------------------------------------------------------------------------------
 
 
-def doctor_text(result: DoctorResult, style: Style) -> str:
-    """The component table, then the details an operator acts on, then the advice."""
+def verdict_line(verdict: Verdict) -> Text:
+    """The first line of a readout: the verdict, then what is wrong."""
+    line = Text(verdict.level.upper(), style=f"bold {COLOURS[verdict.level]}")
+    line.append(f" · {verdict.summary}" if verdict.summary else " · every component ok")
+    return line
+
+
+def doctor_view(result: DoctorResult, verdict: Verdict, width: int) -> list[RenderableType]:
+    """The verdict line, the component table, the details an operator acts on, the advice."""
     report = result.report
-    parts = [_components(report, style)]
-    parts += _deployments(report, style)
-    parts += _failures(report, style)
-    parts += _stuck(report, style)
-    parts.append(advice_text(result.advice, style))
-    footer = f"checked {report.checked_at} · request {result.request_id}"
+    parts: list[RenderableType] = [Group(verdict_line(verdict), _components(report))]
+    parts += _deployments(report)
+    parts += _failures(report)
+    parts += _stuck(report)
+    parts.append(advice_view(result.advice, width))
+    footer = Text(f"checked {report.checked_at} · request {result.request_id}", style="dim")
     if result.audit_error:
-        footer += "\n" + style.paint(f"warning: not audited: {result.audit_error}", "yellow")
-    parts.append(style.dim(footer))
-    return "\n\n".join(part for part in parts if part)
+        footer.append(f"\nwarning: not audited: {result.audit_error}", style="yellow")
+    parts.append(footer)
+    return parts
 
 
 def _ms(latency: int | None) -> str:
     return f"{latency} ms" if latency is not None else "-"
 
 
-def _components(report: DoctorReport, style: Style) -> str:
+def _components(report: DoctorReport) -> Table:
     inv = report.invocations
     by_status = ", ".join(f"{name} {count}" for name, count in sorted(inv.by_status.items()))
     invocations = f"{len(inv.recent_failures)} recent failures, {len(inv.stuck)} stuck"
@@ -75,14 +113,10 @@ def _components(report: DoctorReport, style: Style) -> str:
          f"{invocations}; {by_status}" if by_status else invocations, inv.error),
     ]  # fmt: skip
     cells: list[list[Cell]] = [
-        [name, (status, _status_colour(status)), latency, _detail(detail, error)]
-        for name, status, latency, detail, error in rows
+        [name, status(state), latency, _detail(detail, error)]
+        for name, state, latency, detail, error in rows
     ]
-    return table(style, ["COMPONENT", "STATUS", "LATENCY", "DETAIL"], cells)
-
-
-def _status_colour(status: str) -> str | None:
-    return {"ok": "green", "degraded": "yellow", "unreachable": "red"}.get(status)
+    return table(["COMPONENT", "STATUS", "LATENCY", "DETAIL"], cells)
 
 
 def _detail(detail: str, error: str | None) -> str:
@@ -91,7 +125,7 @@ def _detail(detail: str, error: str | None) -> str:
     return f"{detail}; {clip(error, ERROR_CHARS)}" if detail else clip(error, ERROR_CHARS)
 
 
-def _deployments(report: DoctorReport, style: Style) -> list[str]:
+def _deployments(report: DoctorReport) -> list[RenderableType]:
     items = report.deployments.items
     if not items:
         return []
@@ -103,63 +137,77 @@ def _deployments(report: DoctorReport, style: Style) -> list[str]:
         if item.latest_for:
             state += f", latest for {len(item.latest_for)} services"
         rows.append([item.id, item.service_url, item.created_at or "-", state])
-    return [
-        style.bold("Deployments")
-        + "\n"
-        + table(style, ["ID", "SERVICE URL", "CREATED", "STATE"], rows)
-    ]
+    return [titled("Deployments", table(["ID", "SERVICE URL", "CREATED", "STATE"], rows))]
 
 
-def _failures(report: DoctorReport, style: Style) -> list[str]:
+def _failures(report: DoctorReport) -> list[RenderableType]:
     items = report.invocations.recent_failures
     if not items:
         return []
     rows: list[list[Cell]] = [
         [
-            item.service_name,
-            item.service_key or "-",
-            item.failed_at or "-",
+            f"{item.service_name}\n{item.service_key or '-'}",
+            f"{item.id}\n{item.failed_at or '-'}",
             clip(item.error_message or "", ERROR_CHARS),
         ]
         for item in items[:MAX_ROWS]
     ]
-    headers = ["SERVICE", "KEY", "FAILED AT", "ERROR"]
-    return [style.bold("Recent failures") + "\n" + table(style, headers, rows)]
+    headers = ["SERVICE / KEY", "INVOCATION / FAILED AT", "ERROR"]
+    return [titled("Recent failures", table(headers, rows))]
 
 
-def _stuck(report: DoctorReport, style: Style) -> list[str]:
+def _stuck(report: DoctorReport) -> list[RenderableType]:
     items = report.invocations.stuck
     if not items:
         return []
     rows: list[list[Cell]] = [
         [
-            item.service_name,
-            item.service_key or "-",
-            (item.status, "yellow"),
-            str(item.retry_count) if item.retry_count is not None else "-",
+            f"{item.service_name}\n{item.service_key or '-'}",
+            item.id,
+            _retries(item.status, item.retry_count),
             clip(": ".join(p for p in (item.error_code, item.error_message) if p), ERROR_CHARS),
         ]
         for item in items[:MAX_ROWS]
     ]
-    headers = ["SERVICE", "KEY", "STATUS", "RETRIES", "ERROR"]
-    return [style.bold("Retrying or paused") + "\n" + table(style, headers, rows)]
+    headers = ["SERVICE / KEY", "INVOCATION", "STATUS", "ERROR"]
+    return [titled("Retrying or paused", table(headers, rows))]
 
 
-def advice_text(advice: list[Advice], style: Style) -> str:
+def _retries(state: str, count: int | None) -> Text:
+    text = status(state)
+    if count is not None:
+        text.append(f"\n{count} retries")
+    return text
+
+
+def advice_view(advice: list[Advice], width: int) -> RenderableType:
+    """Numbered steps; wrapped lines hang under their step, commands are ready to copy."""
     if not advice:
-        return style.paint("Nothing to do: no advice for this readout.", "green")
-    lines = [style.bold("Next steps")]
+        return Text("Nothing to do: no advice for this readout.", style="green")
+    steps = Table.grid(padding=(0, 1))
+    steps.add_column(no_wrap=True)
+    steps.add_column()
+    indent = len(f"{len(advice)}.") + 1
     for number, item in enumerate(advice, start=1):
-        lines.append(f"{number}. {item.title}")
-        lines += [f"   {line}" for line in item.preview.splitlines()]
-        command = cli_command(item)
-        if command:
-            lines.append("   " + style.paint(f"$ {command}", "bold"))
-    return "\n".join(lines)
+        lines: list[RenderableType] = [Text(item.title), *map(Text, item.preview.splitlines())]
+        words = command_words(item)
+        if words:
+            lines += [
+                Text(line, style="bold", no_wrap=True, overflow="ignore")
+                for line in shell_lines(words, width - indent)
+            ]
+        steps.add_row(f"{number}.", Group(*lines))
+    return titled("Next steps", steps)
 
 
 def cli_command(advice: Advice) -> str | None:
     """The `restate-ops` command line that carries out a write advice, quoted for a shell."""
+    words = command_words(advice)
+    return shlex.join(words) if words else None
+
+
+def command_words(advice: Advice) -> list[str] | None:
+    """The unquoted words of :func:`cli_command`."""
     args = advice.args
     if advice.route == "force-redeploy":
         words = ["redeploy", str(args.get("serviceUrl", ""))]
@@ -171,68 +219,88 @@ def cli_command(advice: Advice) -> str | None:
         words = ["recover", str(args.get("serviceName", "")), str(args.get("serviceKey", ""))]
     else:
         return None
-    return shlex.join(["restate-ops", *words])
+    return ["restate-ops", *words]
+
+
+def shell_lines(words: list[str], width: int) -> list[str]:
+    """``$ cmd …`` split at words with `` \\`` continuations, so a copied command still runs.
+
+    A line is longer than ``width`` only when one quoted word is.
+    """
+    quoted = [shlex.quote(word) for word in words]
+    lines, current = [], "$ " + quoted[0]
+    for word in quoted[1:]:
+        if len(current) + 1 + len(word) + 2 <= width:
+            current += " " + word
+        else:
+            lines.append(current + " \\")
+            current = "    " + word
+    return [*lines, current]
 
 
 # --- writes and errors ----------------------------------------------------------------------------
 
 
-def preview_text(advice: Advice, style: Style) -> str:
-    return "\n".join([style.bold(advice.title), *advice.preview.splitlines()])
+def preview_view(advice: Advice) -> RenderableType:
+    return Group(Text(advice.title, style="bold"), Text(advice.preview))
 
 
-def write_text(result: WriteResult, args: Mapping[str, Any], style: Style) -> str:
+def write_view(result: WriteResult, args: Mapping[str, Any]) -> RenderableType:
     response = result.response
-    done = style.paint("done", "green")
+    lines: list[RenderableType]
     if isinstance(response, ForceRedeployResponse):
-        lines = [f"{done}: registered {args.get('serviceUrl')} as {response.deployment_id}."]
+        lines = [_done(f"registered {args.get('serviceUrl')} as {response.deployment_id}.")]
     elif isinstance(response, CleanupResponse):
-        lines = [f"{done}: cleanup acknowledged."]
+        lines = [_done("cleanup acknowledged.")]
         if response.report:
             rows: list[list[Cell]] = [
                 [
                     item.id,
                     item.service_url,
-                    (item.action, _action_colour(item.action)),
+                    status(item.action),
                     clip(item.error or item.reason or "", ERROR_CHARS),
                 ]
                 for item in response.report
             ]
-            lines.append(table(style, ["ID", "SERVICE URL", "ACTION", "WHY"], rows))
+            lines.append(table(["ID", "SERVICE URL", "ACTION", "WHY"], rows))
     else:
-        lines = _recover_lines(response, args, done, style)
+        lines = _recover_lines(response, args)
     if not result.audit_complete:
-        lines.append(style.paint("warning: the audit finish entry was not stored", "yellow"))
-    lines.append(style.dim(f"request {result.request_id} · run `restate-ops doctor` to verify"))
-    return "\n".join(lines)
+        lines.append(Text("warning: the audit finish entry was not stored", style="yellow"))
+    lines.append(
+        Text(f"request {result.request_id} · run `restate-ops doctor` to verify", style="dim")
+    )
+    return Group(*lines)
 
 
-def _action_colour(action: str) -> str | None:
-    return {"kept": "green", "deleted": "green", "skipped": "yellow", "failed": "red"}.get(action)
+def _done(text: str) -> Text:
+    line = Text("done", style="green")
+    line.append(f": {text}")
+    return line
 
 
-def _recover_lines(
-    response: RecoverResponse, args: Mapping[str, Any], done: str, style: Style
-) -> list[str]:
+def _recover_lines(response: RecoverResponse, args: Mapping[str, Any]) -> list[RenderableType]:
     key = f"{args.get('serviceName')}/{args.get('serviceKey')}"
-    lines = [
-        f"{done}: {key} is ready for a new run.",
-        f"killed: {', '.join(response.killed) or 'none'}",
-        f"purged: {', '.join(response.purged) or 'none'}",
-        f"state cleared: {'yes' if response.state_cleared else 'no'}",
+    lines: list[RenderableType] = [
+        _done(f"{key} is ready for a new run."),
+        Text(f"killed: {', '.join(response.killed) or 'none'}"),
+        Text(f"purged: {', '.join(response.purged) or 'none'}"),
+        Text(f"state cleared: {'yes' if response.state_cleared else 'no'}"),
     ]
-    lines += [style.paint(f"warning: {warning}", "yellow") for warning in response.warnings]
+    lines += [Text(f"warning: {warning}", style="yellow") for warning in response.warnings]
     return lines
 
 
-def error_text(error: OpsError, style: Style) -> str:
+def error_view(error: OpsError) -> RenderableType:
     """The code and message, the structured data that matters, what to do next, the request id."""
-    lines = [f"{style.paint('error', 'red')}: {error.code}: {error.message}"]
+    head = Text("error", style="red")
+    head.append(f": {error.code}: {error.message}")
+    lines: list[RenderableType] = [head]
     if error.data.get("reason"):
-        lines.append(f"reason: {error.data['reason']}")
+        lines.append(Text(f"reason: {error.data['reason']}"))
     if error.data.get("invocationIds"):
-        lines.append(f"invocations: {', '.join(map(str, error.data['invocationIds']))}")
-    lines.append(f"next: {getattr(error, 'advice', None) or error.next_step}")
+        lines.append(Text(f"invocations: {', '.join(map(str, error.data['invocationIds']))}"))
+    lines.append(Text(f"next: {getattr(error, 'advice', None) or error.next_step}"))
     if error.request_id:
-        lines.append(style.dim(f"request {error.request_id}"))
-    return "\n".join(lines)
+        lines.append(Text(f"request {error.request_id}", style="dim"))
+    return Group(*lines)

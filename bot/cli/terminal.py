@@ -1,95 +1,71 @@
-"""Terminal output for the CLI: colours only on a TTY (and never with ``NO_COLOR``), plain tables,
-and the yes/no confirmation that guards every write.
+"""The terminal side of the CLI: rich consoles (colour only on a TTY, never with ``NO_COLOR``;
+the terminal's width, ``COLUMNS`` when set) and the yes/no question that guards every write.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import Callable, Mapping, Sequence
+import json
+import re
 from dataclasses import dataclass
-from typing import TextIO
+from typing import IO, Any, TextIO
 
-_CODES = {"green": "32", "yellow": "33", "red": "31", "dim": "2", "bold": "1"}
+from rich.console import Console, RenderableType
+from rich.text import Text
 
-#: Colour of each status word shown to operators (doctor components, outcomes, cleanup actions).
-STATUS_COLOURS = {
-    "ok": "green",
-    "succeeded": "green",
-    "kept": "green",
-    "deleted": "green",
-    "degraded": "yellow",
-    "skipped": "yellow",
-    "in-progress": "yellow",
-    "unreachable": "red",
-    "failed": "red",
-    "denied": "red",
-    "blocked": "red",
-    "interrupted": "red",
-}
+#: Blanks at the end of a line, possibly inside the styles that close it.
+_TRAILING_BLANKS = re.compile(r"[ ]+((?:\x1b\[[0-9;]*m)*)$")
 
 
-def colour_enabled(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
-    """Colour on a TTY only; a non-empty ``NO_COLOR`` (no-color.org) or TERM=dumb disables it."""
-    env: Mapping[str, str] = os.environ if environ is None else environ
-    if env.get("NO_COLOR") or env.get("TERM") == "dumb":
-        return False
-    isatty: Callable[[], bool] | None = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
+def console(file: IO[str], *, width: int | None = None) -> Console:
+    """A console on ``file``. rich decides colour: a TTY, no ``NO_COLOR``, no ``TERM=dumb``."""
+    # highlight=False: no guessing colours for numbers and URLs in server-provided text.
+    return Console(file=file, width=width, highlight=False, emoji=False, soft_wrap=False)
 
 
 @dataclass(frozen=True)
-class Style:
-    enabled: bool
+class Io:
+    """Where a command writes. Results go to ``out``; previews, prompts and errors to ``err``."""
 
-    def paint(self, text: str, colour: str | None) -> str:
-        if not self.enabled or colour is None:
-            return text
-        return f"\x1b[{_CODES[colour]}m{text}\x1b[0m"
+    out: Console
+    err: Console
+    stdin: TextIO
+    json: bool = False
 
-    def status(self, word: str) -> str:
-        return self.paint(word, STATUS_COLOURS.get(word.split(" ")[0]))
+    def result(self, *parts: RenderableType) -> None:
+        _print(self.out, parts)
 
-    def bold(self, text: str) -> str:
-        return self.paint(text, "bold")
+    def note(self, *parts: RenderableType) -> None:
+        _print(self.err, parts)
 
-    def dim(self, text: str) -> str:
-        return self.paint(text, "dim")
+    def line(self, text: str) -> None:
+        """One line for scripts (audit tail): never wrapped, whatever the width."""
+        self.out.print(Text(text), soft_wrap=True)
 
-
-Cell = str | tuple[str, str | None]  # plain text, or (text, colour)
-
-
-def table(style: Style, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
-    """Left-aligned columns; widths are measured on the plain text, so colours do not skew them."""
-    plain_rows = [[_text(cell) for cell in row] for row in rows]
-    widths = [
-        max([len(header), *(len(row[i]) for row in plain_rows)]) for i, header in enumerate(headers)
-    ]
-    lines = ["  ".join(style.bold(h.ljust(w)) for h, w in zip(headers, widths, strict=True))]
-    for row in rows:
-        cells = [
-            style.paint(_text(cell), _colour(cell)) + " " * (width - len(_text(cell)))
-            for cell, width in zip(row, widths, strict=True)
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(line.rstrip() for line in lines)
+    def dump(self, value: Any) -> None:
+        """JSON on stdout exactly as before, untouched by rich's wrapping."""
+        self.out.file.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
-def _text(cell: Cell) -> str:
-    return cell if isinstance(cell, str) else cell[0]
+def _print(target: Console, parts: tuple[RenderableType, ...]) -> None:
+    with target.capture() as captured:
+        for number, part in enumerate(parts):
+            if number:
+                target.print()
+            # A plain string is text, never rich markup: server-provided words may contain "[".
+            target.print(Text(part) if isinstance(part, str) else part)
+    # Tables pad every cell; trailing blanks only get in the way of copying and diffing.
+    lines = captured.get().splitlines()
+    target.file.write("".join(_TRAILING_BLANKS.sub(r"\1", line) + "\n" for line in lines))
+    target.file.flush()
 
 
-def _colour(cell: Cell) -> str | None:
-    return None if isinstance(cell, str) else cell[1]
-
-
-async def confirm(question: str, stdin: TextIO, stderr: TextIO) -> bool:
+async def confirm(question: str, stdin: TextIO, err: Console) -> bool:
     """Ask on stderr (stdout stays clean for ``--json``); only "y"/"yes" proceeds, EOF declines."""
-    stderr.write(f"{question} [y/N] ")
-    stderr.flush()
+    err.print(Text(f"{question} [y/N] "), end="")
+    err.file.flush()
     # Read off the event loop: a person may take a while to answer.
     answer = await asyncio.to_thread(stdin.readline)
     if not answer:
-        stderr.write("\n")
+        err.print()
     return answer.strip().lower() in ("y", "yes")

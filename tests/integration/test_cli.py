@@ -113,19 +113,25 @@ async def registered(admin: RestateAdminClient) -> list[str]:
 # --- doctor --------------------------------------------------------------------------------------
 
 
-async def test_doctor_prints_a_table_without_colours_when_piped(cli: Cli) -> None:
-    """Doctor prints one table row per component, no ANSI codes off a TTY, and exits 0 when ok."""
-    result = await cli("doctor")
+VERDICT_EXITS = {"OK": 0, "ATTENTION": 9, "DEGRADED": 9, "UNREACHABLE": 5}
+
+
+@pytest.mark.parametrize("columns", ["80", "120"])
+async def test_doctor_prints_the_verdict_then_a_table_that_fits(cli: Cli, columns: str) -> None:
+    """Doctor leads with its verdict, prints one row per component, fits COLUMNS, no colours."""
+    result = await cli.with_env(COLUMNS=columns)("doctor")
     lines = result.out.splitlines()
-    assert result.code == ExitCode.OK, result.err
-    assert lines[0].split() == ["COMPONENT", "STATUS", "LATENCY", "DETAIL"]
-    assert [line.split()[:2] for line in lines[1:6]] == [
+    verdict = lines[0].split()[0]
+    assert result.code == VERDICT_EXITS[verdict], result.err
+    assert lines[1].split() == ["COMPONENT", "STATUS", "LATENCY", "DETAIL"]
+    assert [line.split()[:2] for line in lines[2:7]] == [
         ["ingress", "ok"],
         ["admin", "ok"],
         ["deployments", "ok"],
         ["services", "ok"],
         ["invocations", "ok"],
     ]
+    assert max(len(line) for line in lines) <= int(columns)
     assert "\x1b[" not in result.out
 
 
@@ -141,11 +147,13 @@ async def test_doctor_json_is_audited_with_the_os_user(cli: Cli) -> None:
     assert (rows[0]["actor"]["id"], rows[0]["actor"]["surface"]) == (getpass.getuser(), "cli")
 
 
-async def test_doctor_exits_8_when_a_component_is_not_ok(cli: Cli) -> None:
-    """With the admin API unreachable, doctor still prints the readout and exits 8."""
+async def test_doctor_exits_5_when_restate_is_unreachable(cli: Cli) -> None:
+    """With the admin API unreachable, doctor still prints the readout, verdict first, exits 5."""
     result = await cli.with_env(RESTATE_ADMIN_URL=f"http://127.0.0.1:{free_port()}")("doctor")
-    assert result.code == ExitCode.CHECK_FAILED
-    assert any(line.split()[:2] == ["admin", "unreachable"] for line in result.out.splitlines())
+    lines = result.out.splitlines()
+    assert result.code == ExitCode.UNREACHABLE
+    assert lines[0].startswith("UNREACHABLE · ")
+    assert any(line.split()[:2] == ["admin", "unreachable"] for line in lines)
 
 
 # --- writes: prompt, --yes, --json ---------------------------------------------------------------
@@ -260,6 +268,46 @@ async def test_help_documents_the_exit_codes(cli: Cli) -> None:
     assert result.code == ExitCode.OK
     for code in ExitCode:
         assert f"  {int(code):>3}  " in result.out
+
+
+async def test_an_explicitly_empty_url_is_bad_input_not_the_default(
+    fresh_cli: tuple[Cli, RestateAdminClient], start_workflow_service: StartWorkflowService
+) -> None:
+    """`redeploy "" --yes` exits 2 naming serviceUrl and registers nothing, default or not."""
+    cli, admin = fresh_cli
+    service = await start_workflow_service()
+    result = await cli.with_env(RESTATE_SERVICE_URL=service.url)("redeploy", "", "--yes", "--json")
+    assert result.code == ExitCode.BAD_INPUT
+    assert (result.json()["code"], result.json()["data"]["field"]) == (
+        "INVALID_INPUT",
+        "serviceUrl",
+    )
+    assert await registered(admin) == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("RESTATE_ADMIN_URL", ""), ("REDIS_URL", "http://nope"), ("OPERATOR_ALLOWLIST", "alice")],
+)
+async def test_bad_configuration_exits_2_naming_the_variable(
+    cli: Cli, variable: str, value: str
+) -> None:
+    """An empty or malformed setting stops the command with its name and no traceback."""
+    result = await cli.with_env(**{variable: value})("doctor")
+    assert result.code == ExitCode.BAD_INPUT
+    assert f"{variable}: " in result.err
+    assert "Traceback" not in result.err
+    assert result.out == ""
+
+
+async def test_argument_errors_name_the_argument_not_an_internal(cli: Cli) -> None:
+    """A bad count names `n` as the help does; a missing argument names it as documented."""
+    bad_count = await cli("audit", "tail", "lots")
+    missing = await cli("recover", "InvitationWorkflow")
+    assert (bad_count.code, missing.code) == (ExitCode.BAD_INPUT, ExitCode.BAD_INPUT)
+    assert "Invalid value for 'n'" in bad_count.err
+    assert "Missing argument 'serviceKey'" in missing.err
+    assert "_count" not in bad_count.err
 
 
 # --- audit ---------------------------------------------------------------------------------------

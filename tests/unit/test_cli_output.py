@@ -1,4 +1,5 @@
-"""The CLI's terminal conventions: colour only on a TTY, aligned tables, stable exit codes."""
+"""The CLI's terminal output: verdict first, tables that fit the width, colour only on a TTY,
+server text never read as markup, and stable exit codes."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import io
 import re
 
 import pytest
+from rich.console import RenderableType
 
 from bot.cli.exits import ExitCode, exit_code_for
-from bot.cli.render import cli_command
-from bot.cli.terminal import Cell, Style, colour_enabled, table
+from bot.cli.render import cli_command, doctor_view, error_view, shell_lines
+from bot.cli.terminal import Io, console
+from bot.cli.verdict import Verdict, doctor_verdict
+from core.advice import advise
 from core.errors import (
     AdminRequestFailed,
     AdminUnreachable,
@@ -20,7 +24,16 @@ from core.errors import (
     PermissionRequired,
     WorkflowRetryBlocked,
 )
-from core.models import Advice
+from core.models import Advice, DeploymentsReadout
+from tests.unit.reports import report, result, unreachable, worst_case
+
+ANSI = re.compile(r"\x1b\[([0-9;]*)m")
+
+
+def colours(text: str) -> set[str]:
+    """SGR colour parameters (30-38, 90-97) in ``text``; bold and dim are not colours."""
+    params = {p for match in ANSI.finditer(text) for p in match.group(1).split(";")}
+    return {p for p in params if p.isdigit() and (30 <= int(p) <= 38 or 90 <= int(p) <= 97)}
 
 
 class Tty(io.StringIO):
@@ -28,38 +41,95 @@ class Tty(io.StringIO):
         return True
 
 
+def printed(*parts: RenderableType, width: int = 80, tty: bool = False) -> str:
+    stream = Tty() if tty else io.StringIO()
+    Io(console(stream, width=width), console(io.StringIO()), io.StringIO()).result(*parts)
+    return stream.getvalue()
+
+
+def doctor_output(width: int) -> list[str]:
+    readout = worst_case()
+    advice = advise(readout, live_service_url="http://ddwf:9080/v1")
+    parts = doctor_view(result(readout, advice), doctor_verdict(readout), width)
+    return printed(*parts, width=width).splitlines()
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_the_worst_doctor_readout_fits_the_terminal_width(width: int) -> None:
+    """At 80 and 120 columns no line is wider than the terminal, the verdict line comes first."""
+    lines = doctor_output(width)
+    assert max(len(line) for line in lines) <= width
+    assert lines[0] == "OK · every component ok"
+    assert lines[1].split() == ["COMPONENT", "STATUS", "LATENCY", "DETAIL"]
+    text = "\n".join(lines)
+    for title in ("Deployments", "Recent failures", "Retrying or paused", "Next steps"):
+        assert title in lines
+    assert "restate-ops recover IdentityRecoveryWorkflow" in text
+
+
+def test_a_long_command_is_split_so_that_a_copy_still_runs() -> None:
+    """Advice commands wider than the terminal continue with a backslash, word by word."""
+    words = ["restate-ops", "recover", "IdentityRecoveryWorkflow", "invitation_" + "x" * 50]
+    lines = shell_lines(words, 40)
+    assert lines == [
+        "$ restate-ops recover \\",
+        "    IdentityRecoveryWorkflow \\",
+        "    invitation_" + "x" * 50,
+    ]
+    assert shell_lines(words[:2], 40) == ["$ restate-ops recover"]
+
+
+def test_colour_only_on_a_tty_and_never_with_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A readout is coloured on a terminal, plain when piped, colourless with NO_COLOR set."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TERM", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    parts = doctor_view(result(report()), Verdict("ok"), 80)
+    on_tty, piped = printed(*parts, tty=True), printed(*parts)
+    monkeypatch.setenv("NO_COLOR", "1")
+    no_color = printed(*parts, tty=True)
+    assert colours(on_tty) == {"32"}  # green: ok
+    assert (ANSI.search(piped), colours(no_color)) == (None, set())
+    assert ANSI.sub("", on_tty) == piped
+
+
+def test_server_text_is_never_read_as_markup() -> None:
+    """Brackets in a message from Restate are printed as they are."""
+    error = AdminRequestFailed("POST", "/deployments", 400, "bad [bold]uri[/bold] [red]")
+    assert "bad [bold]uri[/bold] [red]" in printed(error_view(error), width=120)
+
+
 @pytest.mark.parametrize(
-    ("stream", "environ", "expected"),
+    ("readout", "expected"),
     [
-        (Tty(), {}, True),
-        (io.StringIO(), {}, False),
-        (Tty(), {"NO_COLOR": "1"}, False),
-        (Tty(), {"NO_COLOR": ""}, True),
-        (Tty(), {"TERM": "dumb"}, False),
+        (report(), Verdict("ok")),
+        (
+            report().model_copy(
+                update={"deployments": DeploymentsReadout(status="degraded", error="x")}
+            ),
+            Verdict("degraded", "deployments degraded"),
+        ),
+        (
+            unreachable(),
+            Verdict(
+                "unreachable",
+                "ingress unreachable · admin unreachable · deployments unreachable · "
+                "services unreachable · invocations unreachable",
+            ),
+        ),
     ],
 )
-def test_colour_only_on_a_tty_without_no_color(
-    stream: io.StringIO, environ: dict[str, str], expected: bool
-) -> None:
-    """Colour is on for a terminal unless NO_COLOR is non-empty or TERM is dumb."""
-    assert colour_enabled(stream, environ) == expected
-
-
-def test_table_columns_align_whatever_the_colours() -> None:
-    """Escape codes do not count towards a column's width."""
-    rows: list[list[Cell]] = [
-        ["ingress", ("ok", "green"), "12 ms"],
-        ["deployments", ("degraded", "yellow"), "-"],
-    ]
-    plain = table(Style(False), ["COMPONENT", "STATUS", "LATENCY"], rows)
-    coloured = table(Style(True), ["COMPONENT", "STATUS", "LATENCY"], rows)
-    assert plain.splitlines() == [
-        "COMPONENT    STATUS    LATENCY",
-        "ingress      ok        12 ms",
-        "deployments  degraded  -",
-    ]
-    assert "\x1b[32mok\x1b[0m" in coloured
-    assert re.sub(r"\x1b\[\d+m", "", coloured) == plain
+def test_the_verdict_decides_the_doctor_exit_code(readout: object, expected: Verdict) -> None:
+    """ok exits 0, attention or degraded 9, unreachable 5."""
+    verdict = doctor_verdict(readout)  # type: ignore[arg-type]
+    assert verdict == expected
+    assert {
+        "ok": ExitCode.OK,
+        "degraded": ExitCode.ATTENTION,
+        "attention": ExitCode.ATTENTION,
+        "unreachable": ExitCode.UNREACHABLE,
+    }[verdict.level] == verdict.exit_code
+    assert Verdict("attention").exit_code == ExitCode.ATTENTION
 
 
 @pytest.mark.parametrize(
