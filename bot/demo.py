@@ -5,14 +5,15 @@ What it starts (all on loopback, all stopped by Ctrl-C or SIGTERM):
 * ``redis-server`` for the audit trail; ``restate-server`` (the pinned binary);
 * two copies of the sample workflow service: the *stale* one, registered first as
   ``http://127.0.0.1:<port>/``, and the *live* one, registered after it as ``http://ddwf:9080``,
-  the seed's own URL, so that every curl example of the seed works verbatim. Restate reaches
-  ``ddwf`` through ``HTTP_PROXY``, which points at the live service; loopback is ``NO_PROXY``.
-  (So in the demo *any* non-loopback host name reaches the live service: a typo in a
-  force-redeploy URL registers it too. Real deployments have real DNS.);
-* ``restate-ops serve`` in this process, with two operator API keys: the seeds' example keys.
+  the operator guide's own URL, so that every curl example of the guide works verbatim. Restate
+  reaches ``ddwf`` through ``HTTP_PROXY``, which points at the live service; loopback is
+  ``NO_PROXY``. (So in the demo *any* non-loopback host name reaches the live service: a typo in
+  a force-redeploy URL registers it too. Real deployments have real DNS.);
+* ``restate-ops serve`` in this process, with the operator guide's example API keys as operator
+  keys; each request it serves is printed as one line under the guide.
 
-The planted trouble: two terminal-failed workflow keys (the seeds' examples), one key stuck
-retrying in ``backing-off``, and the stale deployment, now drained.
+The planted trouble: two terminal-failed workflow keys (the operator guide's examples), one key
+stuck retrying in ``backing-off``, and the stale deployment, now drained.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shlex
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -44,14 +46,14 @@ from bot.serve import bind, serve
 from bot.settings import Settings, load_settings
 from core.restate.client import RestateAdminClient
 
-#: The seed's service URL, made real: Restate resolves it through the proxy below.
+#: The operator guide's service URL, made real: Restate resolves it through the proxy below.
 LIVE_SERVICE_URL = "http://ddwf:9080"
-#: The seeds' example keys, so that their `export DALP_API_KEY=...` lines work as written.
+#: The operator guide's example keys, so that their `export DALP_API_KEY=...` lines work as written.
 DEMO_API_KEYS = {
     "demo-operator": "sm_dalp_operator_1234567890",
     "docs-operator": "sm_dalp_xxxxxxxxxxxxxxxx",
 }
-#: (service, key): terminal-failed runs, the seeds' examples.
+#: (service, key): terminal-failed runs, the operator guide's examples.
 FAILED_KEYS = (
     ("InvitationWorkflow", "invitation_01j8m7k2q3r4s5t6u7v8w9x0y1_1770000000000"),
     ("IdentityRecoveryWorkflow", "invitation_01j8m7k2q3r4s5t6u7v8w9x0y1"),
@@ -202,7 +204,8 @@ async def _demo(port: int | None, out: TextIO) -> int:
             settings = stack.settings(port)
             configure_logging(settings, logging.WARNING)  # the guide is the demo's output
             serving = True
-            await serve(settings, stop=stop, on_ready=lambda url: say(guide(stack, url)))
+            with request_lines(out):
+                await serve(settings, stop=stop, on_ready=lambda url: say(guide(stack, url)))
         say("demo: stopped; every process it started has exited")
         return ExitCode.OK
     except asyncio.CancelledError:
@@ -215,11 +218,38 @@ async def _demo(port: int | None, out: TextIO) -> int:
             loop.remove_signal_handler(sig)
 
 
+class RequestLine(logging.Formatter):
+    """uvicorn's access record as ``HH:MM:SS POST /path → 200``: one line per request served."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5:
+            _client, method, path, _version, status = args
+            return f"{self.formatTime(record, '%H:%M:%S')} {method} {path} → {status}"
+        return record.getMessage()
+
+
+@contextlib.contextmanager
+def request_lines(out: TextIO) -> Iterator[None]:
+    """Show each request the demo serves on its own terminal, under the guide."""
+    access = logging.getLogger("uvicorn.access")
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(RequestLine())
+    saved = (access.level, access.propagate)
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    access.propagate = False
+    try:
+        yield
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(saved[0])
+        access.propagate = saved[1]
+
+
 def guide(stack: DemoStack, base_url: str) -> str:
-    """What to try, printed once the HTTP routes answer."""
-    operator_key = DEMO_API_KEYS["demo-operator"]
+    """What to try, printed once the HTTP routes answer; one `export` line sets up a terminal."""
     failed_service, failed_key = FAILED_KEYS[0]
-    exports = " ".join(f"{name}={value}" for name, value in stack.cli_environment().items())
     cli = _cli_path()
     return f"""
 Local stack
@@ -236,10 +266,11 @@ Planted trouble
   {RETRYING_KEY[0]}/{RETRYING_KEY[1]}   retrying (backing-off)
   {stack.stale_url}   stale deployment (drained)
 
-Try the seed's curl commands in another terminal:
+In another terminal, paste this one line (the operator guide's curl variables and the CLI's):
 
-  export DALP_API_URL="{base_url}"
-  export DALP_API_KEY="{operator_key}"
+  {export_line(stack, base_url)}
+
+then try the operator guide's curl commands:
 
   curl -sS -X POST "$DALP_API_URL/api/v2/admin/operator/restate/doctor" \\
     -H "X-Api-Key: $DALP_API_KEY" \\
@@ -267,9 +298,8 @@ Try the seed's curl commands in another terminal:
     -H "X-Api-Key: $DALP_API_KEY" -H "Content-Type: application/json" \\
     -d '{{"serviceName": "{RETRYING_KEY[0]}", "serviceKey": "{RETRYING_KEY[1]}"}}'
 
-Or the terminal CLI (asks before each write):
+or the terminal CLI (it asks before each write):
 
-  export {exports}
   {cli} doctor
   {cli} recover {FAILED_KEYS[1][0]} {FAILED_KEYS[1][1]}
   {cli} audit tail
@@ -279,8 +309,18 @@ From an app manifest), install it, add an app-level token with connections:write
 SLACK_BOT_TOKEN=xoxb-..., SLACK_APP_TOKEN=xapp-... and OPERATOR_ALLOWLIST=<your U... id> in .env
 and run the demo again. Invite @restate-ops to a channel and type /restate doctor.
 
-Ctrl-C stops everything the demo started.
+Ctrl-C stops everything the demo started. Requests served, one line each:
 {READY_LINE} {base_url}"""
+
+
+def export_line(stack: DemoStack, base_url: str) -> str:
+    """The single `export` line that points both curl and `restate-ops` at this demo."""
+    variables = {
+        "DALP_API_URL": base_url,
+        "DALP_API_KEY": DEMO_API_KEYS["demo-operator"],
+        **stack.cli_environment(),
+    }
+    return "export " + " ".join(f"{name}={shlex.quote(value)}" for name, value in variables.items())
 
 
 def _cli_path() -> str:
