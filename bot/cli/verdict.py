@@ -9,7 +9,7 @@ surface must agree on one verdict, so its rules live in core, never here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.cli.exits import ExitCode
 
@@ -45,7 +45,11 @@ class Verdict:
 
 
 def doctor_verdict(report: DoctorReport) -> Verdict:
-    """The verdict of ``report``: the one place to point at core's verdict once it exists."""
+    """The verdict of ``report``: core's own once the readout carries one (``report.verdict``)."""
+    judged: Any = getattr(report, "verdict", None)
+    if judged is not None:
+        return Verdict(judged.status, judged.summary)
+    # Until then: only what the readout already says, its component statuses.
     statuses = {
         "ingress": report.ingress.status,
         "admin": report.admin.status,

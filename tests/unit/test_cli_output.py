@@ -10,9 +10,9 @@ import pytest
 from rich.console import RenderableType
 
 from bot.cli.exits import ExitCode, exit_code_for
-from bot.cli.render import cli_command, doctor_view, error_view, shell_lines
+from bot.cli.render import cli_command, doctor_view, error_view, shell_lines, verdict_line
 from bot.cli.terminal import Io, console
-from bot.cli.verdict import Verdict, doctor_verdict
+from bot.cli.verdict import Level, Verdict, doctor_verdict
 from core.advice import advise
 from core.errors import (
     AdminRequestFailed,
@@ -24,7 +24,7 @@ from core.errors import (
     PermissionRequired,
     WorkflowRetryBlocked,
 )
-from core.models import Advice, DeploymentsReadout
+from core.models import Advice, DeploymentsReadout, DoctorReport
 from tests.unit.reports import report, result, unreachable, worst_case
 
 ANSI = re.compile(r"\x1b\[([0-9;]*)m")
@@ -59,7 +59,7 @@ def test_the_worst_doctor_readout_fits_the_terminal_width(width: int) -> None:
     """At 80 and 120 columns no line is wider than the terminal, the verdict line comes first."""
     lines = doctor_output(width)
     assert max(len(line) for line in lines) <= width
-    assert lines[0] == "OK · every component ok"
+    assert lines[0].startswith(f"{doctor_verdict(worst_case()).level.upper()} · ")
     assert lines[1].split() == ["COMPONENT", "STATUS", "LATENCY", "DETAIL"]
     text = "\n".join(lines)
     for title in ("Deployments", "Recent failures", "Retrying or paused", "Next steps"):
@@ -100,36 +100,37 @@ def test_server_text_is_never_read_as_markup() -> None:
 
 
 @pytest.mark.parametrize(
-    ("readout", "expected"),
+    ("readout", "level"),
     [
-        (report(), Verdict("ok")),
+        (report(), "ok"),
         (
             report().model_copy(
                 update={"deployments": DeploymentsReadout(status="degraded", error="x")}
             ),
-            Verdict("degraded", "deployments degraded"),
+            "degraded",
         ),
-        (
-            unreachable(),
-            Verdict(
-                "unreachable",
-                "ingress unreachable · admin unreachable · deployments unreachable · "
-                "services unreachable · invocations unreachable",
-            ),
-        ),
+        (unreachable(), "unreachable"),
     ],
 )
-def test_the_verdict_decides_the_doctor_exit_code(readout: object, expected: Verdict) -> None:
+def test_the_verdict_is_read_from_the_readout(readout: DoctorReport, level: str) -> None:
+    """A healthy readout is ok, a degraded component degraded, a dead admin API unreachable."""
+    verdict = doctor_verdict(readout)
+    assert verdict.level == level
+    assert verdict_line(verdict).plain.startswith(f"{level.upper()} · ")
+
+
+@pytest.mark.parametrize(
+    ("level", "code"),
+    [
+        ("ok", ExitCode.OK),
+        ("attention", ExitCode.ATTENTION),
+        ("degraded", ExitCode.ATTENTION),
+        ("unreachable", ExitCode.UNREACHABLE),
+    ],
+)
+def test_the_verdict_decides_the_doctor_exit_code(level: Level, code: ExitCode) -> None:
     """ok exits 0, attention or degraded 9, unreachable 5."""
-    verdict = doctor_verdict(readout)  # type: ignore[arg-type]
-    assert verdict == expected
-    assert {
-        "ok": ExitCode.OK,
-        "degraded": ExitCode.ATTENTION,
-        "attention": ExitCode.ATTENTION,
-        "unreachable": ExitCode.UNREACHABLE,
-    }[verdict.level] == verdict.exit_code
-    assert Verdict("attention").exit_code == ExitCode.ATTENTION
+    assert Verdict(level).exit_code == code
 
 
 @pytest.mark.parametrize(
