@@ -8,7 +8,16 @@ import sys
 
 import pytest
 
-HEAVY = ("redis", "httpx", "slack_sdk", "slack_bolt", "aiohttp", "core.models", "bot.settings")
+HEAVY = (
+    "redis",
+    "httpx",
+    "httpx2",
+    "slack_sdk",
+    "slack_bolt",
+    "aiohttp",
+    "core.models",
+    "bot.settings",
+)
 
 PROBE = """
 import contextlib, io, json, sys
