@@ -65,7 +65,7 @@ Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmat
 
 @app.command()
 def doctor(json: Json = False) -> None:
-    """Read-only readout: the verdict, each component, and the next steps.
+    """Read-only readout: the verdict, each component, the next steps.
 
     Exits 0 when the verdict is ok, 9 on attention or degraded, 5 when unreachable.
     """
@@ -121,7 +121,10 @@ def cleanup(
     yes: Yes = False,
     json: Json = False,
 ) -> None:
-    """cleanup-stale-deployments: keep one deployment, delete the drained others."""
+    """cleanup-stale-deployments: keep one deployment, delete others.
+
+    Drained deployments are deleted; busy ones are skipped unless --force-drain.
+    """
     args = {"serviceUrl": service_url, "forceDrain": force_drain}
     _run(lambda _settings: _write("cleanup-stale-deployments", args, reason, yes), json=json)
 
@@ -141,7 +144,11 @@ def recover(
     yes: Yes = False,
     json: Json = False,
 ) -> None:
-    """recover-stuck-workflow: kill and purge one key's failed runs and clear its state."""
+    """recover-stuck-workflow: clear one workflow key's failed runs.
+
+    Kills and purges the key's terminal-failed runs and clears its state; refused while the
+    key has an active or succeeded run.
+    """
     args = {"serviceName": service_name, "serviceKey": service_key}
     _run(lambda _settings: _write("recover-stuck-workflow", args, reason, yes), json=json)
 
@@ -162,7 +169,7 @@ def audit_tail(
 
 @audit.command("verify")
 def audit_verify(json: Json = False) -> None:
-    """Walk the hash chain: exit 0 when intact, 8 at the first broken link."""
+    """Walk the hash chain: exit 0 when intact, 8 at a broken link."""
     from bot.cli import commands
 
     _run(lambda _settings: commands.audit_verify, json=json)
@@ -170,7 +177,7 @@ def audit_verify(json: Json = False) -> None:
 
 @app.command()
 def serve() -> None:
-    """Serve the HTTP operator routes (and Slack, when configured) until Ctrl-C."""
+    """Serve the HTTP routes (and Slack, when configured) until Ctrl-C."""
 
     def body() -> int:
         import asyncio
@@ -192,7 +199,7 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Run a local Restate, Redis and sample trouble, and serve the bot on them."""
+    """Run a local Restate and Redis with planted trouble, and serve."""
     from bot.demo import run_demo
 
     raise typer.Exit(_guarded(lambda: run_demo(port=port), _io()))

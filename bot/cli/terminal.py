@@ -33,10 +33,12 @@ class Io:
     json: bool = False
 
     def result(self, *parts: RenderableType) -> None:
+        """Readouts and outcomes: tables and text fitted to the width."""
         _print(self.out, parts)
 
     def note(self, *parts: RenderableType) -> None:
-        _print(self.err, parts)
+        """Previews, prompts and errors: long lines are left whole for logs and grep."""
+        _print(self.err, parts, soft_wrap=True)
 
     def line(self, text: str) -> None:
         """One line for scripts (audit tail): never wrapped, whatever the width."""
@@ -47,13 +49,13 @@ class Io:
         self.out.file.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
-def _print(target: Console, parts: tuple[RenderableType, ...]) -> None:
+def _print(target: Console, parts: tuple[RenderableType, ...], *, soft_wrap: bool = False) -> None:
     with target.capture() as captured:
         for number, part in enumerate(parts):
             if number:
                 target.print()
             # A plain string is text, never rich markup: server-provided words may contain "[".
-            target.print(Text(part) if isinstance(part, str) else part)
+            target.print(Text(part) if isinstance(part, str) else part, soft_wrap=soft_wrap)
     # Tables pad every cell; trailing blanks only get in the way of copying and diffing.
     lines = captured.get().splitlines()
     target.file.write("".join(_TRAILING_BLANKS.sub(r"\1", line) + "\n" for line in lines))
