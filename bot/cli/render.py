@@ -106,17 +106,25 @@ def _components(report: DoctorReport) -> Table:
         ("admin", report.admin.status, _ms(report.admin.latency_ms),
          f"version {report.admin.version}" if report.admin.version else "", report.admin.error),
         ("deployments", report.deployments.status, "",
-         f"{len(report.deployments.items)} registered", report.deployments.error),
+         _known(report.deployments.status, f"{len(report.deployments.items)} registered"),
+         report.deployments.error),
         ("services", report.services.status, "",
-         f"{len(report.services.items)} registered", report.services.error),
+         _known(report.services.status, f"{len(report.services.items)} registered"),
+         report.services.error),
         ("invocations", inv.status, "",
-         f"{invocations}; {by_status}" if by_status else invocations, inv.error),
+         _known(inv.status, f"{invocations}; {by_status}" if by_status else invocations),
+         inv.error),
     ]  # fmt: skip
     cells: list[list[Cell]] = [
         [name, status(state), latency, _detail(detail, error)]
         for name, state, latency, detail, error in rows
     ]
     return table(["COMPONENT", "STATUS", "LATENCY", "DETAIL"], cells)
+
+
+def _known(state: str, counts: str) -> str:
+    """Counts of a component that did not answer are unknown, never 0."""
+    return "counts unknown" if state == "unreachable" else counts
 
 
 def _detail(detail: str, error: str | None) -> str:

@@ -93,6 +93,16 @@ def test_colour_only_on_a_tty_and_never_with_no_color(monkeypatch: pytest.Monkey
     assert ANSI.sub("", on_tty) == piped
 
 
+def test_an_unreachable_component_shows_unknown_counts_never_zero() -> None:
+    """With Restate down, deployments, services and invocations say their counts are unknown."""
+    parts = doctor_view(result(unreachable()), doctor_verdict(unreachable()), 120)
+    lines = printed(*parts, width=120).splitlines()
+    rows = {line.split()[0]: line for line in lines if line.split()[:1] != [] and " " in line}
+    for name in ("deployments", "services", "invocations"):
+        assert "counts unknown" in rows[name]
+        assert " 0 " not in rows[name]
+
+
 def test_server_text_is_never_read_as_markup() -> None:
     """Brackets in a message from Restate are printed as they are."""
     error = AdminRequestFailed("POST", "/deployments", 400, "bad [bold]uri[/bold] [red]")
