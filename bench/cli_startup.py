@@ -28,7 +28,8 @@ COMMANDS: dict[str, list[str]] = {
 }
 IMPORTS = {
     "--help (bot.cli.main)": "import bot.cli.main",
-    "a command (bot.cli.commands)": "import bot.cli.main, bot.cli.commands",
+    "doctor and writes (bot.cli.commands)": "import bot.cli.main, bot.cli.commands",
+    "audit tail and verify (bot.cli.audit)": "import bot.cli.main, bot.cli.audit",
 }
 
 

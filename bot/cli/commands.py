@@ -12,7 +12,6 @@ import getpass
 import os
 import socket
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from bot.cli.exits import ExitCode
@@ -22,7 +21,6 @@ from bot.cli.verdict import doctor_verdict
 from bot.payloads import doctor_payload
 from bot.services import Services
 from core.audit import Actor
-from core.audit_views import render_lines, render_verify, view_json
 from core.authz import OPERATOR
 from core.models import Route, to_json_dict
 from core.operations import Attempt
@@ -74,25 +72,3 @@ async def write(
     else:
         io.result(write_view(result, args))
     return ExitCode.OK
-
-
-async def audit_tail(services: Services, io: Io, count: int) -> ExitCode:
-    """The newest ``count`` attempts, oldest first so the newest ends up last, as with tail(1)."""
-    views = list(reversed(await services.audit.latest(count)))
-    now = datetime.now(UTC)
-    if io.json:
-        io.dump([view_json(view, now) for view in views])
-    else:
-        for line in render_lines(views, now).splitlines():
-            io.line(line)
-    return ExitCode.OK
-
-
-async def audit_verify(services: Services, io: Io) -> ExitCode:
-    """Walk the hash chain; exit 8 when a link is modified, missing or deleted."""
-    result = await services.audit.verify()
-    if io.json:
-        io.dump(result.model_dump(mode="json"))
-    else:
-        io.line(render_verify(result))
-    return ExitCode.OK if result.ok else ExitCode.CHECK_FAILED

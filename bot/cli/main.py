@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -162,17 +162,17 @@ def audit_tail(
     json: Json = False,
 ) -> None:
     """The newest audited attempts, one line each, the newest last."""
-    from bot.cli import commands
+    from bot.cli import audit
 
-    _run(lambda _settings: lambda s, io: commands.audit_tail(s, io, count), json=json)
+    _run_alone(lambda settings, io: audit.tail(settings, io, count), json=json)
 
 
 @audit.command("verify")
 def audit_verify(json: Json = False) -> None:
     """Walk the hash chain: exit 0 when intact, 8 at a broken link."""
-    from bot.cli import commands
+    from bot.cli import audit
 
-    _run(lambda _settings: commands.audit_verify, json=json)
+    _run_alone(audit.verify, json=json)
 
 
 @app.command()
@@ -218,22 +218,28 @@ def _write(route: Route, args: Mapping[str, object], reason: str | None, yes: bo
 
 
 def _run(make: Callable[[Settings], Command], *, json: bool) -> NoReturn:
-    """Build the command from settings, run it over fresh clients, exit with its code."""
+    """Build the command from settings, run it over the composition root's clients, exit."""
+
+    async def over_services(settings: Settings, io: Io) -> ExitCode:
+        from bot.services import build_services
+
+        command = make(settings)  # before any client: bad input fails first
+        async with build_services(settings) as services:
+            return await command(services, io)
+
+    _run_alone(over_services, json=json)
+
+
+def _run_alone(
+    command: Callable[[Settings, Io], Coroutine[Any, Any, ExitCode]], *, json: bool
+) -> NoReturn:
+    """Load settings, run ``command`` (which opens what it needs), exit with its code."""
     io = _io(json)
 
     def body() -> int:
         import asyncio
 
-        from bot.services import build_services
-
-        settings = _settings(logging.WARNING)
-        command = make(settings)
-
-        async def with_services() -> ExitCode:
-            async with build_services(settings) as services:
-                return await command(services, io)
-
-        return asyncio.run(with_services())
+        return asyncio.run(command(_settings(logging.WARNING), io))
 
     raise typer.Exit(_guarded(body, io))
 
