@@ -68,9 +68,9 @@ def main() -> int:
 
     print(f"CLI start-up, medians of {runs} interleaved runs")
     for name, median in medians.items():
-        print(f"  {name:<28} {median * 1000:7.1f} ms   {median / bare:5.1f}x bare python")
+        print(f"  {name:<52} {median * 1000:7.1f} ms   {median / bare:5.1f}x bare python")
     for name, statement in IMPORTS.items():
-        print(f"  imports for {name:<30} {import_ms(statement, runs):7.1f} ms")
+        print(f"  imports for {name:<40} {import_ms(statement, runs):7.1f} ms")
     help_s = medians["restate-ops --help"]
     verdict = "PASS" if help_s <= TARGET_HELP_S else "FAIL"
     print(f"  target: --help under {TARGET_HELP_S * 1000:.0f} ms: {verdict}")
