@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -49,6 +50,16 @@ def clip(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def when(moment: object) -> str:
+    """A moment as the operator guide writes it (``2026-05-09T10:07:19.000Z``); ``-`` if unknown.
+
+    Takes the readout's aware datetimes as well as ISO strings.
+    """
+    if isinstance(moment, datetime):
+        return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return str(moment) if moment else "-"
+
+
 def status(word: str) -> Text:
     return Text(word, style=STATUS_COLOURS.get(word, ""))
 
@@ -85,7 +96,7 @@ def doctor_view(result: DoctorResult, verdict: Verdict, width: int) -> list[Rend
     parts += _failures(report)
     parts += _stuck(report)
     parts.append(advice_view(result.advice, width))
-    footer = Text(f"checked {report.checked_at} · request {result.request_id}", style="dim")
+    footer = Text(f"checked {when(report.checked_at)} · request {result.request_id}", style="dim")
     if result.audit_error:
         footer.append(f"\nwarning: not audited: {result.audit_error}", style="yellow")
     parts.append(footer)
@@ -144,7 +155,7 @@ def _deployments(report: DoctorReport) -> list[RenderableType]:
             state += f", {item.pinned_invocations} pinned"
         if item.latest_for:
             state += f", latest for {len(item.latest_for)} services"
-        rows.append([item.id, item.service_url, item.created_at or "-", state])
+        rows.append([item.id, item.service_url, when(item.created_at), state])
     return [titled("Deployments", table(["ID", "SERVICE URL", "CREATED", "STATE"], rows))]
 
 
@@ -155,7 +166,7 @@ def _failures(report: DoctorReport) -> list[RenderableType]:
     rows: list[list[Cell]] = [
         [
             f"{item.service_name}\n{item.service_key or '-'}",
-            f"{item.id}\n{item.failed_at or '-'}",
+            f"{item.id}\n{when(item.failed_at)}",
             clip(item.error_message or "", ERROR_CHARS),
         ]
         for item in items[:MAX_ROWS]

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from rich.console import RenderableType
 
 from bot.cli.exits import ExitCode, exit_code_for
-from bot.cli.render import cli_command, doctor_view, error_view, shell_lines, verdict_line
+from bot.cli.render import (
+    cli_command,
+    doctor_view,
+    error_view,
+    shell_lines,
+    verdict_line,
+    when,
+)
 from bot.cli.terminal import Io, console
 from bot.cli.verdict import Level, Verdict, doctor_verdict
 from core.advice import advise
@@ -171,3 +179,13 @@ def test_advice_becomes_a_quoted_command_line() -> None:
         args={"serviceUrl": "http://ddwf:9080/v1?a=b c", "forceDrain": True},
     )
     assert cli_command(advice) == "restate-ops cleanup 'http://ddwf:9080/v1?a=b c' --force-drain"
+
+
+def test_moments_are_shown_as_the_operator_guide_writes_them() -> None:
+    """Aware datetimes and ISO strings print alike, in UTC with milliseconds; unknown is `-`."""
+    berlin = timezone(timedelta(hours=2))
+    assert [
+        when(datetime(2026, 5, 9, 12, 7, 19, tzinfo=berlin)),
+        when("2026-05-09T10:07:19.000Z"),
+        when(None),
+    ] == ["2026-05-09T10:07:19.000Z", "2026-05-09T10:07:19.000Z", "-"]
