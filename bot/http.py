@@ -26,7 +26,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, get_args
 
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -35,6 +34,7 @@ from starlette.routing import Route
 
 from bot.payloads import doctor_payload
 from bot.services import Services
+from bot.slack_events import slack_events_endpoint
 from core.audit import Actor
 from core.authz import NO_ROLE, ApiKey, can_operate
 from core.errors import InvalidInput, OpsError, Unauthenticated
@@ -81,12 +81,9 @@ def build_http_app(services: Services, slack_app: AsyncApp | None = None) -> Sta
         Route("/readyz", _readyz_endpoint(services), methods=["GET"]),
     ]
     if slack_app is not None:
-        slack = AsyncSlackRequestHandler(slack_app)
-
-        async def slack_events(request: Request) -> Response:
-            return await slack.handle(request)
-
-        routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+        secret = services.settings.slack_signing_secret
+        endpoint = slack_events_endpoint(slack_app, secret.get_secret_value() if secret else "")
+        routes.append(Route("/slack/events", endpoint, methods=["POST"]))
     return Starlette(routes=routes)
 
 
