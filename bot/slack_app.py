@@ -1,7 +1,12 @@
 """The Bolt app: one Slack Web API client, the listeners, the global error handler.
 
-HTTP mode mounts it at ``POST /slack/events`` (``bot.http``); Socket Mode runs it over a WebSocket
-(``bot.socket_mode``). Both run the same listeners.
+HTTP mode mounts it at ``POST /slack/events`` behind ``bot.slack_events`` (signature first);
+Socket Mode runs it over a WebSocket (``bot.socket_mode``). Both run the same listeners.
+
+``process_before_response=True``: Bolt awaits the listener and answers as soon as it returns. Our
+listeners only ack and start their work in the background (``handlers.background``), so the
+answer leaves at once, without Bolt's 10 ms polling for the ack, and a failure after the ack can
+no longer erase it (Bolt's asynchronous runner sets ``ack.response = None`` when a listener raises).
 """
 
 from __future__ import annotations
@@ -14,18 +19,20 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
 from bot.settings import SettingsError
+from handlers.background import Background
+from handlers.boundary import RedactingWebClient
 from handlers.register import register_listeners
 
 log = logging.getLogger(__name__)
 
 
-def slack_web_client(token: str, base_url: str) -> AsyncWebClient:
-    """A client for ``base_url`` that retries a little: a long sleep would delay the reply."""
-    return AsyncWebClient(
+def slack_web_client(token: str, base_url: str) -> RedactingWebClient:
+    """A client for ``base_url`` that redacts what it sends and retries a little (a long sleep
+    would delay the reply)."""
+    return RedactingWebClient(
         token=token,
         base_url=base_url,
         retry_handlers=[
@@ -36,8 +43,16 @@ def slack_web_client(token: str, base_url: str) -> AsyncWebClient:
     )
 
 
-def build_slack_app(services: Services, *, client: AsyncWebClient | None = None) -> AsyncApp:
-    """The Bolt app for ``services``; raises ``SettingsError`` when Slack is not configured."""
+def build_slack_app(
+    services: Services,
+    *,
+    client: RedactingWebClient | None = None,
+    background: Background | None = None,
+) -> AsyncApp:
+    """The Bolt app for ``services``; raises ``SettingsError`` when Slack is not configured.
+
+    Listeners run their work on ``background``: pass one to ``drain`` it before closing services.
+    """
     settings = services.settings
     if settings.slack_bot_token is None:
         raise SettingsError("SLACK_BOT_TOKEN: required to serve Slack")
@@ -56,6 +71,7 @@ def build_slack_app(services: Services, *, client: AsyncWebClient | None = None)
         # verifies, and an empty secret fails every request closed.
         signing_secret=secret.get_secret_value() if secret else "",
         raise_error_for_unhandled_request=True,
+        process_before_response=True,  # see the module docstring
         logger=logging.getLogger("slack_bolt"),
         name="restate-ops",
     )
@@ -65,5 +81,6 @@ def build_slack_app(services: Services, *, client: AsyncWebClient | None = None)
         pending=services.pending,
         audit=services.audit,
         allowlist=allowlist,
+        background=background or Background(),
     )
     return app

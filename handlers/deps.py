@@ -11,6 +11,7 @@ from core.audit import Actor, AuditLog
 from core.authz import Allowlist, GroupMembershipCache, slack_role
 from core.operations import Operations
 from core.pending import PendingActions
+from handlers.background import Background
 
 #: A Bolt listener: Bolt injects its arguments by parameter name (ack, body, client, ...).
 Listener = Callable[..., Awaitable[None]]
@@ -25,6 +26,8 @@ class SlackDeps:
     audit: AuditLog
     allowlist: Allowlist
     groups: GroupMembershipCache
+    #: Where listeners run their work after the ack.
+    background: Background
 
     async def actor(self, user_id: str, display_name: str | None) -> Actor:
         """The Slack user as an audit actor, with the role the allowlist gives them right now."""

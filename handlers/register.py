@@ -9,10 +9,13 @@ from core.authz import Allowlist
 from core.operations import Operations
 from core.pending import PendingActions
 from handlers.actions.run_pending import run_pending_action
+from handlers.background import Background
+from handlers.boundary import RedactingWebClient, RedactSlackIO
 from handlers.commands.restate import restate_command
 from handlers.deps import SlackDeps, group_members
-from handlers.errors import handle_error
+from handlers.errors import error_handler
 from handlers.ids import COMMAND, RUN_ACTION
+from handlers.payloads import RefuseOddPayloads
 
 
 def register_listeners(
@@ -22,10 +25,15 @@ def register_listeners(
     pending: PendingActions,
     audit: AuditLog,
     allowlist: Allowlist,
+    background: Background,
 ) -> SlackDeps:
-    """Register every listener on ``app``; group lookups use the app's own Web API client."""
-    deps = SlackDeps(operations, pending, audit, allowlist, group_members(app.client))
+    """Register every listener on ``app``, whose client must redact (``handlers.boundary``)."""
+    if not isinstance(app.client, RedactingWebClient):
+        raise TypeError("the Slack app's client must be a RedactingWebClient")
+    deps = SlackDeps(operations, pending, audit, allowlist, group_members(app.client), background)
+    app.middleware(RedactSlackIO(app.client))
+    app.middleware(RefuseOddPayloads(background))
     app.command(COMMAND)(restate_command(deps))
     app.action(RUN_ACTION)(run_pending_action(deps))
-    app.error(handle_error)
+    app.error(error_handler(background))
     return deps

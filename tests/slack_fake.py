@@ -10,7 +10,9 @@ Runs an aiohttp server on a free loopback port in the test's event loop. Point t
 Answers ``auth.test``, ``chat.postMessage`` (with a fresh ts; ``not_in_channel`` for channels in
 ``fake.not_in_channel``), ``chat.update``, ``chat.postEphemeral`` and ``usergroups.users.list``
 (members from ``fake.group_members``, or ``fake.usergroups_error``). Response URL posts are
-recorded as method ``response_url``.
+recorded as method ``response_url``. ``fake.failing[method] = status`` makes the method (or
+``response_url``) answer that HTTP status with ``{"ok": false}``; the call is still recorded,
+with ``failed=True``.
 
 Socket Mode too: ``apps.connections.open`` hands out ``ws://…/socket``; ``fake.send_envelope``
 delivers an envelope over it, and the client's acknowledgements are recorded as ``socket_ack``.
@@ -46,6 +48,8 @@ class SlackCall:
     answer: dict[str, Any] = field(default_factory=dict)
     #: For response URL posts: the last path segment, to tell the URLs of several requests apart.
     hook: str | None = None
+    #: The fake answered with an HTTP error (``FakeSlack.failing``): Slack did not take it.
+    failed: bool = False
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -69,6 +73,8 @@ class FakeSlack:
         self.group_members: dict[str, list[str]] = {}
         self.usergroups_error: str | None = None
         self.not_in_channel: set[str] = set()
+        #: Methods (or ``response_url``) answered with this HTTP status instead of success.
+        self.failing: dict[str, int] = {}
         self._changed = asyncio.Event()
         self._ts = 0
         self._runner: web.AppRunner | None = None
@@ -81,7 +87,7 @@ class FakeSlack:
     async def start(self) -> Self:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
-        app.router.add_post("/hooks/{hook}", self._hook)
+        app.router.add_route("*", "/hooks/{hook}", self._hook)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -119,6 +125,10 @@ class FakeSlack:
 
     def calls_to(self, method: str, where: Where | None = None) -> list[SlackCall]:
         return [c for c in self.calls if c.method == method and (where is None or where(c))]
+
+    def delivered(self, method: str, where: Where | None = None) -> list[SlackCall]:
+        """The calls to ``method`` that Slack accepted (not answered with an HTTP error)."""
+        return [c for c in self.calls_to(method, where) if not c.failed]
 
     async def wait_for(
         self,
@@ -172,13 +182,21 @@ class FakeSlack:
             params.update(await request.post())
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+        status = self.failing.get(method)
+        if status is not None:
+            self._record(SlackCall(method, params, token, failed=True))
+            return web.json_response({"ok": False, "error": "fatal_error"}, status=status)
         answer = self._answer(method, params)
         self._record(SlackCall(method, params, token, answer))
         return web.json_response(answer)
 
     async def _hook(self, request: web.Request) -> web.Response:
-        params = await request.json()
-        self._record(SlackCall(RESPONSE_URL, params, None, hook=request.match_info["hook"]))
+        params = await request.json() if request.can_read_body else dict(request.query)
+        hook = request.match_info["hook"]
+        status = self.failing.get(RESPONSE_URL)
+        self._record(SlackCall(RESPONSE_URL, params, None, hook=hook, failed=status is not None))
+        if status is not None:
+            return web.Response(status=status, text="failed")
         return web.Response(text="ok")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:

@@ -1,13 +1,20 @@
-"""A click on a write button: authorize the clicker, lock the message, act once, verify.
+"""A click on a write button: ack, then authorize the clicker, act once, report, verify.
 
-1. ack; 2. authorize the user who clicked (a denial is audited by the core and changes nothing);
-3. claim the pending action (once: an expired or used id is refused) and replace the buttons with
-"⏳ … confirmed by @user"; 4. run the core operation; 5. post the outcome in the thread;
-6. run doctor again and post the verify readout with what changed; 7. mark the header ✅ or ❌.
+1. ack (nothing else is on the path of Slack's answer); then, in the background:
+2. authorize the user who clicked (a denial is audited by the core and changes nothing, and the
+   one-time action stays available to an operator);
+3. claim the pending action (once, atomically across replicas: an expired or used id is refused);
+4. replace the buttons with "⏳ … confirmed by @user" (cosmetic: a Slack failure here is logged);
+5. run the core operation; 6. post the outcome; 7. run doctor again and post what changed;
+8. mark the header ✅ or ❌.
+
+Once claimed, the action runs whatever Slack does: steps 4 and 6-8 report through whichever
+channel still works (``ClickedMessage``), and a failed report skips neither verify nor the header.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -19,11 +26,15 @@ from core.operations import Attempt
 from core.pending import PendingAction
 from core.report_diff import describe_changes
 from handlers.actions.clicked import ClickedMessage
+from handlers.blocks.errors import internal_error_message
 from handlers.blocks.outcome import failure_message, success_message
 from handlers.blocks.progress import finish_blocks, header_text, lock_blocks
 from handlers.blocks.verify import verify_message
 from handlers.deps import Listener, SlackDeps
-from handlers.ids import route_of
+from handlers.errors import after_ack
+from handlers.payloads import ButtonClick
+
+log = logging.getLogger(__name__)
 
 
 def run_pending_action(deps: SlackDeps) -> Listener:
@@ -37,33 +48,45 @@ def run_pending_action(deps: SlackDeps) -> Listener:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        user = body.get("user") or {}
-        user_id = str(user.get("id"))
-        clicked = ClickedMessage.from_body(body, action, client, respond)
-        pending_id = str(action.get("value") or "")
-        context = {
-            "channel": clicked.channel,
-            "message_ts": clicked.ts,
-            "pending_action": pending_id,
-        }
-        actor = await deps.actor(user_id, user.get("username") or user.get("name"))
-        # Before the claim: a visitor's click must not use up the operator's one-time button.
-        await deps.operations.authorize(
-            Attempt(actor=actor, context=context), route_of(str(action.get("action_id")))
-        )
-        pending = await deps.pending.claim(pending_id)
-        title = pending.context.get("title") or pending.route
-        locked = lock_blocks(clicked.blocks, title, user_id)
-        await clicked.replace(locked, f"⏳ {title} confirmed, running…")
-        if pending.origin_request_id:
-            context["origin_request_id"] = pending.origin_request_id
-        attempt = Attempt(actor=actor, reason=pending.context.get("reason"), context=context)
-        ok = await _run(deps, attempt, pending, clicked, title)
-        await _verify(deps, Attempt(actor=actor, context=context), pending, clicked, title)
-        finished = finish_blocks(locked, title, user_id, ok=ok, threaded=clicked.threaded)
-        await clicked.replace(finished, header_text(title, ok))
+        work = _handle(deps, body, action, client, respond)
+        after_ack(deps.background, work, body, respond, name="slack-click")
 
     return run_pending
+
+
+async def _handle(
+    deps: SlackDeps,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
+    click = ButtonClick.from_payload(body, action)
+    clicked = ClickedMessage.from_body(body, action, client, respond)
+    context = {
+        "channel": clicked.channel,
+        "message_ts": clicked.ts,
+        "pending_action": click.pending_id,
+    }
+    actor = await deps.actor(click.user_id, click.user_name)
+    check = Attempt(actor=actor, context=context)
+    # Before the claim: a visitor's click must not use up the operator's one-time button.
+    await deps.operations.authorize(check, click.route)
+    try:
+        pending = await deps.pending.claim(click.pending_id)
+    except OpsError as exc:
+        raise exc.with_request_id(check.request_id) from None
+    # Claimed: from here on the operation runs and is verified whatever Slack answers.
+    title = pending.context.get("title") or pending.route
+    locked = lock_blocks(clicked.blocks, title, click.user_id)
+    await clicked.replace(locked, f"⏳ {title} confirmed, running…")
+    if pending.origin_request_id:
+        context["origin_request_id"] = pending.origin_request_id
+    attempt = Attempt(actor=actor, reason=pending.context.get("reason"), context=context)
+    ok = await _run(deps, attempt, pending, clicked, title)
+    await _verify(deps, Attempt(actor=actor, context=context), pending, clicked, title)
+    finished = finish_blocks(locked, title, click.user_id, ok=ok, threaded=clicked.threaded)
+    await clicked.replace(finished, header_text(title, ok))
 
 
 async def _run(
@@ -74,6 +97,10 @@ async def _run(
         result = await deps.operations.execute(attempt, pending.route, pending.args)
     except OpsError as exc:  # the outcome of the operation, reported where it was asked for
         await clicked.reply(failure_message(title, exc, attempt.actor.id))
+        return False
+    except Exception:  # a claimed action is reported and verified even when it crashed
+        log.exception("%s crashed (request %s)", pending.route, attempt.request_id)
+        await clicked.reply(internal_error_message(attempt.request_id))
         return False
     await clicked.reply(success_message(title, result, pending.args, attempt.actor.id))
     return True

@@ -63,13 +63,20 @@ def clip_usage(usage: str) -> str:
     return usage if len(usage) <= 2800 else usage[:2799] + "…"
 
 
-def usage_message(problem: str, usage: str) -> Rendered:
-    """Unknown or malformed command text: what was wrong, and the correct usage."""
+def usage_message(problem: str, usage: str, request_id: str | None = None) -> Rendered:
+    """Unknown or malformed command text: what was wrong, the code, the usage and the request id."""
+    lines = [
+        f"❌ {code('INVALID_INPUT')}: {esc(clip(problem, 1000))}",
+        "*Next:* correct the command (usage below) and send it again.",
+    ]
+    if request_id:
+        lines.append(f"Request id: {code(request_id)}")
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=f"❌ {esc(clip(problem, 1000))}")),
+        SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
         *usage_blocks(usage),
     ]
-    return Rendered(blocks, fallback([problem, "Usage:", usage]))
+    plain = [f"INVALID_INPUT: {problem}", f"Request id: {request_id or 'none'}", "Usage:", usage]
+    return Rendered(blocks, fallback(plain))
 
 
 def internal_error_message(request_id: str | None = None) -> Rendered:

@@ -1,4 +1,8 @@
-"""The ``/restate`` listener: ack, parse, authorize, call the core, render."""
+"""The ``/restate`` listener: ack at once; then parse, authorize, call the core, render.
+
+Only the ack is on the path of Slack's HTTP answer: the rest runs in the background
+(``handlers.background``), where every refusal is answered privately (``handlers.errors``).
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,9 @@ from handlers.commands.parse import (
 )
 from handlers.commands.preview import post_preview
 from handlers.deps import Listener, SlackDeps
+from handlers.errors import after_ack
 from handlers.messages import reply_ephemeral
+from handlers.payloads import SlashCommand
 
 
 def restate_command(deps: SlackDeps) -> Listener:
@@ -37,36 +43,45 @@ def restate_command(deps: SlackDeps) -> Listener:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        parsed = parse_command(
-            command.get("text") or "", live_service_url=deps.operations.live_service_url
-        )
-        if isinstance(parsed, HelpCommand):
-            await reply_ephemeral(respond, help_message(ALL_USAGE))
-            return
-        channel = command["channel_id"]
-        actor = await deps.actor(command["user_id"], command.get("user_name"))
-        reason = parsed.reason if isinstance(parsed, WriteCommand) else None
-        attempt = Attempt(actor=actor, reason=reason, context={"channel": channel})
-        if isinstance(parsed, AuditCommand):
-            await show_audit(deps, attempt, parsed.count, respond)
-        elif isinstance(parsed, DoctorCommand):
-            await post_doctor(
-                deps,
-                attempt,
-                channel=channel,
-                client=client,
-                respond=respond,
-                bot_user_id=context.bot_user_id,
-            )
-        else:
-            await post_preview(
-                deps,
-                attempt,
-                parsed,
-                channel=channel,
-                client=client,
-                respond=respond,
-                bot_user_id=context.bot_user_id,
-            )
+        work = _handle(deps, command, client, respond, context.bot_user_id)
+        after_ack(deps.background, work, command, respond, name="slack-command")
 
     return restate
+
+
+async def _handle(
+    deps: SlackDeps,
+    payload: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    bot_user_id: str | None,
+) -> None:
+    command = SlashCommand.from_payload(payload)
+    parsed = parse_command(command.text, live_service_url=deps.operations.live_service_url)
+    if isinstance(parsed, HelpCommand):
+        await reply_ephemeral(respond, help_message(ALL_USAGE))
+        return
+    actor = await deps.actor(command.user_id, command.user_name)
+    reason = parsed.reason if isinstance(parsed, WriteCommand) else None
+    attempt = Attempt(actor=actor, reason=reason, context={"channel": command.channel})
+    if isinstance(parsed, AuditCommand):
+        await show_audit(deps, attempt, parsed.count, respond)
+    elif isinstance(parsed, DoctorCommand):
+        await post_doctor(
+            deps,
+            attempt,
+            channel=command.channel,
+            client=client,
+            respond=respond,
+            bot_user_id=bot_user_id,
+        )
+    else:
+        await post_preview(
+            deps,
+            attempt,
+            parsed,
+            channel=command.channel,
+            client=client,
+            respond=respond,
+            bot_user_id=bot_user_id,
+        )

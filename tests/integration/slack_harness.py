@@ -7,6 +7,9 @@ integration fixtures. ``running_bot`` builds everything the way ``restate-ops se
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
+import hmac
 import itertools
 import json
 import time
@@ -18,13 +21,13 @@ from urllib.parse import urlencode
 
 import httpx
 import uvicorn
-from slack_sdk.signature import SignatureVerifier
 
 from bot.http import build_http_app
 from bot.serve import bind
 from bot.services import Services, build_services
 from bot.settings import load_settings
 from bot.slack_app import build_slack_app
+from handlers.background import Background
 from tests.slack_fake import TEAM_ID, FakeSlack, SlackCall
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
@@ -37,6 +40,12 @@ NAMES = {OPERATOR: "olivia", GROUP_MEMBER: "gus", VISITOR: "victor"}
 _hooks = itertools.count(1)
 
 
+def sign(raw: bytes, timestamp: str, secret: str = SIGNING_SECRET) -> str:
+    """Slack's ``X-Slack-Signature`` of ``raw`` (any bytes) at ``timestamp``."""
+    base = b"v0:" + timestamp.encode() + b":" + raw
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
 @dataclass
 class SlackBot:
     """The running bot: its URL, the fake Slack it talks to, and its services (Redis, core)."""
@@ -46,23 +55,29 @@ class SlackBot:
     services: Services
     http: httpx.AsyncClient
 
+    background: Background
+
     async def post(
         self,
-        body: str,
+        body: str | bytes,
         content_type: str,
         *,
-        timestamp: int | None = None,
+        timestamp: int | str | None = None,
         secret: str = SIGNING_SECRET,
     ) -> httpx.Response:
         """POST ``body`` to ``/slack/events`` signed with ``secret`` at ``timestamp`` (now)."""
         ts = str(int(time.time()) if timestamp is None else timestamp)
-        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body) or ""
+        raw = body.encode() if isinstance(body, str) else body
         headers = {
             "content-type": content_type,
             "x-slack-request-timestamp": ts,
-            "x-slack-signature": signature,
+            "x-slack-signature": sign(raw, ts, secret),
         }
-        return await self.http.post(f"{self.url}/slack/events", content=body, headers=headers)
+        return await self.http.post(f"{self.url}/slack/events", content=raw, headers=headers)
+
+    async def settled(self) -> None:
+        """Wait until the work the listeners started after their acks has finished."""
+        await self.background.drain(timeout_s=60)
 
     async def command(
         self, text: str, *, user: str = OPERATOR, channel: str = CHANNEL, **signing: Any
@@ -174,9 +189,16 @@ async def running_bot(
     prefix: str,
     service_url: str | None = None,
     pending_ttl_s: int = 900,
+    fake: FakeSlack | None = None,
 ) -> AsyncIterator[SlackBot]:
-    """The bot in HTTP mode (``bot.http`` under uvicorn) against a fresh fake Slack."""
-    async with FakeSlack() as fake:
+    """The bot in HTTP mode (``bot.http`` under uvicorn) against ``fake`` (or a fresh one).
+
+    On exit the server stops, then the listeners' background work is drained, then the clients
+    close: nothing the test started is left running against closed clients.
+    """
+    async with contextlib.AsyncExitStack() as stack:
+        if fake is None:
+            fake = await stack.enter_async_context(FakeSlack())
         fake.group_members[ONCALL_GROUP] = [GROUP_MEMBER]
         settings = load_settings(
             slack_bot_token="xoxb-test-token",
@@ -193,7 +215,8 @@ async def running_bot(
             probe_timeout_s=5.0,
         )
         async with build_services(settings) as services:
-            app = build_http_app(services, build_slack_app(services))
+            background = Background()
+            app = build_http_app(services, build_slack_app(services, background=background))
             server = _Server(uvicorn.Config(app, log_config=None, lifespan="off", access_log=False))
             with closing(bind("127.0.0.1", 0)) as sock:
                 task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -201,7 +224,8 @@ async def running_bot(
                     await _started(server)
                     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
                     async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
-                        yield SlackBot(url, fake, services, http)
+                        yield SlackBot(url, fake, services, http, background)
                 finally:
                     server.should_exit = True
                     await task
+                    await background.drain(timeout_s=60)

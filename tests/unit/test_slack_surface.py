@@ -23,11 +23,14 @@ def test_invalid_value_in_a_command_gets_that_commands_usage() -> None:
     assert USAGE["recover"] in reply.text
 
 
-def test_malformed_command_gets_problem_and_usage() -> None:
-    """Malformed text is answered with what was wrong and the usage."""
-    reply = render_error(InvalidCommand("Unknown command 'x'.", "usage here"), {})
+def test_malformed_command_gets_code_problem_request_id_and_usage() -> None:
+    """Malformed text is answered with INVALID_INPUT, what was wrong, the request id and usage."""
+    error = InvalidCommand("Unknown command 'x'.", "usage here")
 
-    assert reply.text.startswith("Unknown command 'x'.")
+    reply = render_error(error, {}, "req_0123")
+
+    assert reply.text.startswith("INVALID_INPUT: Unknown command 'x'.")
+    assert "Request id: req_0123" in reply.text
     assert "usage here" in reply.text
 
 

@@ -1,0 +1,48 @@
+"""Work a listener starts after its ``ack()``: off the acknowledgement's path, and tracked.
+
+Slack waits at most 3 s for the acknowledgement, so a listener acks and hands everything else
+(Redis, Restate, the Web API) to :meth:`Background.start`. The HTTP answer (or the Socket Mode
+ack) goes back while the work runs; a failure of the work can no longer take the ack back.
+``drain`` lets the owner wait for the work in flight before it closes the clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class Background:
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
+        """Run ``work`` as its own task; it must answer its own errors (see ``handlers.errors``)."""
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s failed", task.get_name(), exc_info=task.exception())
+
+    @property
+    def running(self) -> int:
+        return len(self._tasks)
+
+    async def drain(self, timeout_s: float) -> None:
+        """Wait up to ``timeout_s`` for the work in flight, then cancel what is left."""
+        if not self._tasks:
+            return
+        pending = set(self._tasks)
+        _, late = await asyncio.wait(pending, timeout=timeout_s)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("cancelled %d Slack tasks still running at shutdown", len(late))
+            await asyncio.gather(*late, return_exceptions=True)
