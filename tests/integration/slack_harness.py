@@ -22,12 +22,16 @@ from urllib.parse import urlencode
 import httpx
 import uvicorn
 
+from bot.devstack import WorkflowIngress
+from bot.devstack.waiting import wait_for_status
 from bot.http import build_http_app
 from bot.serve import bind
 from bot.services import Services, build_services
 from bot.settings import load_settings
 from bot.slack_app import build_slack_app
+from core.restate.client import RestateAdminClient
 from handlers.background import Background
+from tests.integration.conftest import RestateStack
 from tests.slack_fake import TEAM_ID, FakeSlack, SlackCall
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
@@ -37,6 +41,8 @@ VISITOR = "UVISITOR1"
 ONCALL_GROUP = "SONCALL1"
 CHANNEL = "CINCIDENT1"
 NAMES = {OPERATOR: "olivia", GROUP_MEMBER: "gus", VISITOR: "victor"}
+#: The sample workflow whose runs the click tests fail and recover.
+WORKFLOW = "IdentityRecoveryWorkflow"
 _hooks = itertools.count(1)
 
 
@@ -229,3 +235,25 @@ async def running_bot(
                     server.should_exit = True
                     await task
                     await background.drain(timeout_s=60)
+
+
+async def failed_run(stack: RestateStack, key: str) -> str:
+    """Start a run of ``key`` that fails terminally; return its invocation id once completed."""
+    async with WorkflowIngress(stack.ingress_url) as ingress:
+        submitted = await ingress.submit(WORKFLOW, key, {"mode": "fail"})
+    async with RestateAdminClient(stack.admin_url) as admin:
+        await wait_for_status(admin, WORKFLOW, key, "completed")
+    return submitted.invocation_id
+
+
+async def doctor_button(bot: SlackBot, key: str) -> tuple[SlackCall, dict[str, Any]]:
+    """Run doctor; return the posted message and the recover button for ``key``."""
+    await bot.command("doctor")
+    [posted] = await bot.fake.wait_for("chat.postMessage")
+    button = next(b for b in buttons(posted) if f"/{key}" in b["confirm"]["text"]["text"])
+    return posted, button
+
+
+def thread(bot: SlackBot, message: SlackCall) -> list[SlackCall]:
+    ts = message.answer["ts"]
+    return bot.fake.calls_to("chat.postMessage", lambda c: c.params.get("thread_ts") == ts)

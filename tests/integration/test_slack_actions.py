@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
@@ -20,15 +19,16 @@ from tests.integration.slack_harness import (
     CHANNEL,
     OPERATOR,
     VISITOR,
+    WORKFLOW,
     SlackBot,
     buttons,
+    doctor_button,
+    failed_run,
     running_bot,
+    thread,
 )
-from tests.slack_fake import SlackCall
 
 pytestmark = pytest.mark.integration
-
-WORKFLOW = "IdentityRecoveryWorkflow"
 
 
 @pytest.fixture
@@ -52,28 +52,6 @@ async def bot(
 def key() -> str:
     """A short workflow key of this test's own (runs are deterministic per service and key)."""
     return f"k{uuid.uuid4().hex[:10]}"
-
-
-async def failed_run(stack: RestateStack, key: str) -> str:
-    """Start a run of ``key`` that fails terminally; return its invocation id once completed."""
-    async with WorkflowIngress(stack.ingress_url) as ingress:
-        submitted = await ingress.submit(WORKFLOW, key, {"mode": "fail"})
-    async with RestateAdminClient(stack.admin_url) as admin:
-        await wait_for_status(admin, WORKFLOW, key, "completed")
-    return submitted.invocation_id
-
-
-async def doctor_button(bot: SlackBot, key: str) -> tuple[SlackCall, dict[str, Any]]:
-    """Run doctor; return the posted message and the recover button for ``key``."""
-    await bot.command("doctor")
-    [posted] = await bot.fake.wait_for("chat.postMessage")
-    button = next(b for b in buttons(posted) if f"/{key}" in b["confirm"]["text"]["text"])
-    return posted, button
-
-
-def thread(bot: SlackBot, message: SlackCall) -> list[SlackCall]:
-    ts = message.answer["ts"]
-    return bot.fake.calls_to("chat.postMessage", lambda c: c.params.get("thread_ts") == ts)
 
 
 async def test_recover_button_offers_exactly_the_failed_key(
