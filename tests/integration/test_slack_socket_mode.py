@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 
 import pytest
 
@@ -29,7 +30,11 @@ async def test_slash_command_over_socket_mode_posts_doctor(
     redis_url: str,
     redis_prefix: str,
 ) -> None:
-    """A /restate envelope is acknowledged on the socket and doctor lands in the channel."""
+    """A /restate envelope is acknowledged on the socket and doctor lands in the channel.
+
+    The live service URL carries credentials: over the socket too, none reaches Slack.
+    """
+    live_url = workflow_service.url.replace("http://", "http://ops:socket-pw-123@", 1)
     async with FakeSlack() as fake:
         settings = load_settings(
             slack_bot_token="xoxb-test-token",
@@ -39,7 +44,7 @@ async def test_slash_command_over_socket_mode_posts_doctor(
             operator_allowlist=OPERATOR,
             restate_admin_url=restate_stack.admin_url,
             restate_ingress_url=restate_stack.ingress_url,
-            restate_service_url=workflow_service.url,
+            restate_service_url=live_url,
             redis_url=redis_url,
             audit_stream=f"{redis_prefix}audit",
         )
@@ -71,5 +76,7 @@ async def test_slash_command_over_socket_mode_posts_doctor(
 
     assert posted.params["channel"] == CHANNEL
     assert "Restate doctor" in posted.text
+    assert "REDACTED@" in posted.text  # the advice to register the live URL names it ...
+    assert not [c for c in fake.calls if "socket-pw-123" in json.dumps(c.params)]  # ... safely
     [opened] = fake.calls_to("apps.connections.open")
     assert opened.token == "xapp-test-token"
