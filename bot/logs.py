@@ -11,6 +11,9 @@ from core.redact import install_log_redaction
 def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
     """Configure the root logger once; every configured secret is masked before it is written."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request at INFO: under a burst of doctors, hundreds of lines, each through
+    # the redacting filter on the event loop, delaying Slack's acks. Its warnings still show.
+    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
     install_log_redaction(known_secrets(settings))
 
 

@@ -4,6 +4,11 @@ Slack waits at most 3 s for the acknowledgement, so a listener acks and hands ev
 (Redis, Restate, the Web API) to :meth:`Background.start`. The HTTP answer (or the Socket Mode
 ack) goes back while the work runs; a failure of the work can no longer take the ack back.
 ``drain`` lets the owner wait for the work in flight before it closes the clients.
+
+At most ``limit`` pieces of work run at once; the rest wait their turn (in order). A burst of
+commands then costs each ack only its own parsing: 50 doctors at once would otherwise put
+hundreds of concurrent requests into the Restate client's connection pool, whose bookkeeping
+grows with the square of the requests waiting in it, and hold the event loop for 100s of ms.
 """
 
 from __future__ import annotations
@@ -16,15 +21,27 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
+#: Enough for several operators at once; a burst beyond it queues instead of thrashing.
+DEFAULT_LIMIT = 8
+
+
 class Background:
-    def __init__(self) -> None:
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(limit)
 
     def start(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run ``work`` as its own task; it must answer its own errors (see ``handlers.errors``)."""
-        task = asyncio.create_task(work, name=name)
+        task = asyncio.create_task(self._in_turn(work), name=name)
         self._tasks.add(task)  # the loop keeps only a weak reference to a task
         task.add_done_callback(self._finished)
+
+    async def _in_turn(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            async with self._slots:
+                await work
+        finally:
+            work.close()  # never started (cancelled while waiting): no "never awaited" warning
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
