@@ -92,11 +92,14 @@ async def _serve(
     with contextlib.closing(bind(settings.host, settings.port)) as sock:
         async with build_services(settings) as services:
             slack_app = None
+            slack_work = None
             if settings.slack_enabled:
                 # Slack is optional: its modules are imported only when a token is configured.
                 from bot.slack_app import build_slack_app
+                from handlers.background import Background
 
-                slack_app = build_slack_app(services)
+                slack_work = Background()
+                slack_app = build_slack_app(services, background=slack_work)
             http_app = build_http_app(services, None if settings.socket_mode else slack_app)
             server = _Server(
                 uvicorn.Config(
@@ -121,7 +124,11 @@ async def _serve(
             log.info("serving %s%s", base_url, " and Slack Socket Mode" if len(parts) > 1 else "")
             if on_ready is not None:
                 on_ready(base_url)
-            await _run_until_stopped(server, parts, stop)
+            try:
+                await _run_until_stopped(server, parts, stop)
+            finally:
+                if slack_work is not None:  # work started after acks, before the clients close
+                    await slack_work.drain(GRACEFUL_TIMEOUT_S)
 
 
 async def trim_audit(audit: RedisAuditLog, every_s: float = RETENTION_EVERY_S) -> None:
