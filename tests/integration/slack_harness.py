@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, closing, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -44,6 +45,8 @@ NAMES = {OPERATOR: "olivia", GROUP_MEMBER: "gus", VISITOR: "victor"}
 #: The sample workflow whose runs the click tests fail and recover.
 WORKFLOW = "IdentityRecoveryWorkflow"
 _hooks = itertools.count(1)
+#: Slack gives up on a command or a click that is not answered within this.
+SLACK_ACK_DEADLINE = timedelta(seconds=3)
 
 
 def sign(raw: bytes, timestamp: str, secret: str = SIGNING_SECRET) -> str:
@@ -79,7 +82,10 @@ class SlackBot:
             "x-slack-request-timestamp": ts,
             "x-slack-signature": sign(raw, ts, secret),
         }
-        return await self.http.post(f"{self.url}/slack/events", content=raw, headers=headers)
+        response = await self.http.post(f"{self.url}/slack/events", content=raw, headers=headers)
+        # Slack's contract, checked on every request every Slack test sends.
+        assert response.elapsed < SLACK_ACK_DEADLINE, f"answered after {response.elapsed}"
+        return response
 
     async def settled(self) -> None:
         """Wait until the work the listeners started after their acks has finished."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -20,13 +19,16 @@ import pytest
 from core.pending import PendingAction
 from handlers.ids import OFFERS_BLOCK, run_action_id
 from tests.integration.conftest import RegisteredWorkflowService, RestateStack
-from tests.integration.slack_harness import CHANNEL, VISITOR, SlackBot, running_bot
+from tests.integration.slack_harness import (
+    CHANNEL,
+    SLACK_ACK_DEADLINE,
+    VISITOR,
+    SlackBot,
+    running_bot,
+)
 from tests.slack_fake import SlackCall
 
 pytestmark = pytest.mark.integration
-
-#: Slack's deadline for the acknowledgement of a command or a click.
-SLACK_ACK_DEADLINE = timedelta(seconds=3)
 
 
 @pytest.fixture
