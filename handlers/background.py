@@ -21,8 +21,10 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-#: Enough for several operators at once; a burst beyond it queues instead of thrashing.
-DEFAULT_LIMIT = 8
+#: Enough for an incident channel's worth of operators at once; a burst beyond it queues instead
+#: of thrashing. Kept generous: while Restate hangs, each doctor holds its slot for its probe
+#: timeout, and queued replies wait for a slot.
+DEFAULT_LIMIT = 16
 
 
 class Background:
