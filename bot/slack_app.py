@@ -24,6 +24,7 @@ from bot.services import Services
 from bot.settings import SettingsError
 from handlers.background import Background
 from handlers.boundary import RedactingWebClient
+from handlers.identity import BotIdentity
 from handlers.register import register_listeners
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,12 @@ def build_slack_app(
             settings.slack_bot_token.get_secret_value(), str(settings.slack_api_url)
         )
     secret = settings.slack_signing_secret
+    background = background or Background()
+    identity = BotIdentity(client, background)
     app = AsyncApp(
         client=client,
+        # auth.test off the ack path (handlers.identity), instead of Bolt's before the first ack.
+        authorize=identity.authorize(),
         # Socket Mode needs no signing secret (the socket is authenticated); HTTP mode always
         # verifies, and an empty secret fails every request closed.
         signing_secret=secret.get_secret_value() if secret else "",
@@ -81,6 +86,6 @@ def build_slack_app(
         pending=services.pending,
         audit=services.audit,
         allowlist=allowlist,
-        background=background or Background(),
+        background=background,
     )
     return app

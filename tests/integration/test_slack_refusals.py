@@ -260,3 +260,19 @@ async def test_ack_returns_before_any_restate_or_redis_call(
     assert response.status_code == 200
     await hole.wait_opened()  # the work did go to Restate or Redis ...
     assert closed_at_ack == 0  # ... and no call had given up (timed out) before the ack left
+
+
+async def test_failing_auth_test_delays_no_ack(bot: SlackBot) -> None:
+    """With Slack's auth.test failing, the first commands are still acked at once and served."""
+    bot.fake.failing["auth.test"] = 500
+
+    first, first_hook = await bot.command("help")
+    second, second_hook = await bot.command("doctor")
+
+    assert [(r.status_code, r.text) for r in (first, second)] == [(200, ""), (200, "")]
+    [usage] = await bot.replies(first_hook)
+    assert "/restate recover <serviceName>" in usage.text
+    [readout] = await bot.fake.wait_for("chat.postMessage")
+    assert "Restate doctor" in readout.text
+    assert "invite" not in readout.text.lower()  # posted by the bot itself, not via the hook
+    del second_hook
