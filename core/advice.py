@@ -1,4 +1,4 @@
-"""What to do next, from a doctor readout: the seed's "Choose the recovery action" table.
+"""What to do next, from a doctor readout: the operator guide's "Choose the recovery action" table.
 
 ================================================  ==============================================
 Doctor signal                                     Advice
@@ -13,26 +13,30 @@ a run is backing-off or paused (still active)     ``inspect``: recover refuses a
 a workflow already succeeded                      nothing
 ================================================  ==============================================
 
-Pure and deterministic: the same readout always gives the same advice in the same order.
+Pure and deterministic: the same readout always gives the same advice in the same order. Write
+advice words a plan from ``core.plans`` (the same plan the write runs), never a second copy of
+its rules.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from core.cleanup import same_url
 from core.models import (
     IDENTIFIER,
     Advice,
-    DeploymentItem,
+    CleanupPlan,
+    CleanupStep,
     DoctorReport,
     FailureItem,
+    RecoverPlan,
+    RedeployPlan,
     StuckItem,
 )
+from core.plans.cleanup import DUPLICATE, plan_cleanup
+from core.plans.rules import newest, same_endpoint
 
 #: Recovery offers at most this many keys (and inspections) per readout: one incident at a time.
 MAX_PER_KIND = 5
-#: The seed's recovery acts on a workflow's ``run`` invocation; the readout does not carry each
+#: The guide's recovery acts on a workflow's ``run`` invocation; the readout does not carry each
 #: workflow's main-handler name, so failures of other handlers (shared ones) are not offered.
 WORKFLOW_MAIN_HANDLER = "run"
 
@@ -100,38 +104,23 @@ def _fix_ingress(report: DoctorReport) -> Advice:
 # --- deployments ------------------------------------------------------------------------------
 
 
-def endpoint_key(url: str) -> tuple[str, str]:
-    """How Restate 1.7 tells deployments apart: authority and path, not scheme or trailing ``/``.
-
-    The host is compared case-insensitively (it is a DNS name); user info, port and path as is.
-    """
-    parts = urlsplit(url.strip())
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    return f"{userinfo}{at}{hostport.lower()}", parts.path.rstrip("/")
-
-
 def _deployment_advice(report: DoctorReport, live_url: str | None) -> list[Advice]:
     readout = report.deployments
     # A degraded readout with no items means the list itself failed: nothing is known.
     listed = readout.status == "ok" or (readout.status == "degraded" and bool(readout.items))
     if live_url is None or not listed:
         return []
-    live = [d for d in readout.items if endpoint_key(d.service_url) == endpoint_key(live_url)]
+    live = [d for d in readout.items if same_endpoint(d.service_url, live_url)]
     if not live:
-        return [redeploy_advice(live_url, registered=len(readout.items))]
+        plan = RedeployPlan(service_url=live_url)
+        return [redeploy_advice(plan, registered=len(readout.items))]
     if len(readout.items) < 2:
         return []
-    return [cleanup_advice(readout.items, newest(live))]
+    # The registered string exactly, as cleanup matches on it.
+    return [cleanup_advice(plan_cleanup(readout.items, newest(live).service_url))]
 
 
-def newest(items: list[DeploymentItem]) -> DeploymentItem:
-    # Restate itself overwrites the newest match when several share an endpoint.
-    return max(items, key=lambda d: (d.created_at or "", d.id))
-
-
-def redeploy_advice(
-    service_url: str, *, force: bool = True, registered: int | None = None
-) -> Advice:
+def redeploy_advice(plan: RedeployPlan, *, registered: int | None = None) -> Advice:
     """Preview of ``force-redeploy``; ``registered`` counts deployments when it is known."""
     missing = (
         f" It is not among the {registered} registered deployment(s)."
@@ -143,21 +132,19 @@ def redeploy_advice(
         route="force-redeploy",
         title="Register the live workflow service",
         preview=(
-            f"Register {service_url} with Restate (force={str(force).lower()}) and get its "
-            f"deployment id.{missing} Old deployments are not deleted; run doctor again afterwards."
+            f"Register {plan.service_url} with Restate (force={str(plan.force).lower()}) and get "
+            f"its deployment id.{missing} Old deployments are not deleted; run doctor again "
+            "afterwards."
         ),
-        args={"serviceUrl": service_url, "force": force},
+        args={"serviceUrl": plan.service_url, "force": plan.force},
+        plan=plan,
     )
 
 
-def cleanup_advice(
-    items: list[DeploymentItem], keep: DeploymentItem, *, force_drain: bool = False
-) -> Advice:
-    """Preview exactly what cleanup will delete and skip, as ``core.cleanup`` decides it."""
-    others = [d for d in items if d.id != keep.id and not _duplicate(d, keep)]
-    delete = [d for d in others if force_drain or d.drain_state == "drained"]
-    skip = [d for d in items if d.id != keep.id and d not in delete]
-    skipped = f" Skip {_listing(skip, keep)}." if skip else ""
+def cleanup_advice(plan: CleanupPlan) -> Advice:
+    """Preview exactly what the cleanup ``plan`` deletes and skips."""
+    keep, delete, skip = plan.keep, plan.doing("delete"), plan.doing("skip")
+    skipped = f" Skip {_listing(skip)}." if skip else ""
     if not delete:
         return Advice(
             kind="inspect",
@@ -168,32 +155,30 @@ def cleanup_advice(
             ),
         )
     noun = "deployment" if len(delete) == 1 else "deployments"
-    forced = " forceDrain: in-flight invocations pinned to them will break." if force_drain else ""
+    forced = (
+        " forceDrain: in-flight invocations pinned to them will break." if plan.force_drain else ""
+    )
     return Advice(
         kind="cleanup-stale-deployments",
         route="cleanup-stale-deployments",
         title="Delete stale deployments",
         preview=(
-            f"Delete {len(delete)} stale {noun}: {_listing(delete, keep)}. "
+            f"Delete {len(delete)} stale {noun}: {_listing(delete)}. "
             f"Keep {keep.id} ({keep.service_url}).{skipped}{forced}"
         ),
-        # The registered string exactly, as cleanup matches on it.
-        args={"serviceUrl": keep.service_url, "forceDrain": force_drain},
+        args={"serviceUrl": plan.service_url, "forceDrain": plan.force_drain},
         destructive=True,
+        plan=plan,
     )
 
 
-def _duplicate(item: DeploymentItem, keep: DeploymentItem) -> bool:
-    """Cleanup skips other deployments registered under the kept URL (possible after a PATCH)."""
-    return same_url(item.service_url, keep.service_url)
+def _listing(steps: list[CleanupStep]) -> str:
+    return ", ".join(f"{step.deployment.id} ({_why(step)})" for step in steps)
 
 
-def _listing(items: list[DeploymentItem], keep: DeploymentItem) -> str:
-    return ", ".join(f"{d.id} ({_why(d, keep)})" for d in items)
-
-
-def _why(item: DeploymentItem, keep: DeploymentItem) -> str:
-    if _duplicate(item, keep):
+def _why(step: CleanupStep) -> str:
+    item = step.deployment
+    if step.reason == DUPLICATE:
         return "same URL as the kept one"
     if item.drain_state == "active":
         return f"latest for {', '.join(item.latest_for)}" if item.latest_for else "active"
@@ -247,7 +232,11 @@ def _recover(failure: FailureItem, key: str) -> Advice:
 
 
 def recover_advice(service_name: str, service_key: str, *, observed: str = "") -> Advice:
-    """Preview of ``recover-stuck-workflow`` for one key; ``observed`` says what doctor saw."""
+    """Advice to recover one key that doctor saw fail; ``observed`` says what it saw.
+
+    The readout does not hold the key's runs, so this advice has no plan: the write plans (and
+    refuses an unsafe key) when it runs.
+    """
     lead = f"{observed} " if observed else ""
     return Advice(
         kind="recover-stuck-workflow",
@@ -260,6 +249,31 @@ def recover_advice(service_name: str, service_key: str, *, observed: str = "") -
         ),
         args={"serviceName": service_name, "serviceKey": service_key},
         destructive=True,
+    )
+
+
+def recover_preview(plan: RecoverPlan) -> Advice:
+    """Preview of a checked recover ``plan``: the runs it purges, by id."""
+    target = f"{plan.service_name}/{plan.service_key}"
+    noun = "run" if len(plan.purge) == 1 else "runs"
+    action = (
+        f"Kill and purge the terminal-failed {noun} of {target} ({', '.join(plan.purge)}), "
+        "then clear the key's state"
+        if plan.purge
+        else f"{target} has no run to purge: only clear the key's state"
+    )
+    return Advice(
+        kind="recover-stuck-workflow",
+        route="recover-stuck-workflow",
+        title=f"Recover {target}",
+        preview=(
+            f"Checked: {plan.service_name} is a workflow and {target} has no active or succeeded "
+            f"run. {action}, so the next submission starts from a blank state. Refused, with "
+            "nothing changed, if the runs change before you confirm."
+        ),
+        args={"serviceName": plan.service_name, "serviceKey": plan.service_key},
+        destructive=True,
+        plan=plan,
     )
 
 

@@ -12,6 +12,8 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 
 Surface = Literal["slack", "http", "cli"]
+#: ``preview``: what a write would change, shown before anyone confirms (it changes nothing).
+Phase = Literal["execute", "preview"]
 Outcome = Literal["succeeded", "failed", "denied", "blocked", "interrupted"]
 
 
@@ -34,6 +36,7 @@ class AttemptStart(BaseModel):
     request_id: str
     actor: Actor
     route: str
+    phase: Phase = "execute"
     #: Sanitized arguments (URL user info replaced by REDACTED, secrets removed).
     args: dict[str, Any]
     reason: str | None = None

@@ -6,7 +6,7 @@ that needed that answer. Transport failures and timeouts read ``unreachable``; a
 error or cannot be parsed reads ``degraded``. The services list is fetched once and feeds both the
 services readout and the deployments' drain state.
 
-doctor raises only when no admin URL is configured (``admin is None``), as the seed says.
+doctor raises only when no admin URL is configured (``admin is None``), as the operator guide says.
 """
 
 from __future__ import annotations
@@ -21,18 +21,17 @@ from typing import Literal, TypeVar
 from core.errors import AdminRequestFailed, AdminUnreachable
 from core.models import (
     AdminReadout,
-    DeploymentItem,
     DeploymentsReadout,
     DoctorReport,
-    DrainState,
     IngressReadout,
+    InvocationPart,
     InvocationsReadout,
     ServiceItem,
     ServicesReadout,
 )
 from core.restate import queries
 from core.restate.client import RestateAdminClient, RestateIngressClient
-from core.restate.wire import Deployment, Service
+from core.restate.wire import Service
 
 T = TypeVar("T")
 REASON_LIMIT = 300
@@ -145,11 +144,9 @@ async def _probe_deployments(
     )
     if isinstance(listed, ProbeFailure):
         return DeploymentsReadout(status=listed.status, error=listed.reason)
-    latest = (
-        None if isinstance(latest_from, ProbeFailure) else queries.latest_for_services(latest_from)
-    )
+    services_known = None if isinstance(latest_from, ProbeFailure) else latest_from
     counts = None if isinstance(pinned, ProbeFailure) else pinned
-    items = [_deployment_item(d, latest, counts) for d in _newest_first(listed)]
+    items = queries.deployment_items(listed, services_known, counts)
     # Drain state is only missing when there is something to classify.
     missing = [f for f in (pinned, latest_from) if isinstance(f, ProbeFailure)] if items else []
     if missing:
@@ -159,34 +156,6 @@ async def _probe_deployments(
     return DeploymentsReadout(status="ok", items=items)
 
 
-def _newest_first(deployments: list[Deployment]) -> list[Deployment]:
-    by_id = sorted(deployments, key=lambda d: d.id)
-    return sorted(by_id, key=lambda d: d.created_at or "", reverse=True)
-
-
-def _deployment_item(
-    deployment: Deployment,
-    latest: dict[str, tuple[str, ...]] | None,
-    pinned: dict[str, int] | None,
-) -> DeploymentItem:
-    latest_for = list(latest.get(deployment.id, ())) if latest is not None else []
-    count = pinned.get(deployment.id) if pinned is not None else None
-    drain: DrainState = "unknown"
-    if latest is not None and latest_for:
-        drain = "active"  # known from the service list alone
-    elif latest is not None and count is not None:
-        drain = queries.DeploymentUsage(deployment.id, (), count).drain_state
-    return DeploymentItem(
-        id=deployment.id,
-        # The exact string Restate returns: cleanup must be given it unchanged.
-        service_url=deployment.endpoint,
-        created_at=queries.normalize_timestamp(deployment.created_at),
-        drain_state=drain,
-        pinned_invocations=count,
-        latest_for=latest_for,
-    )
-
-
 async def _probe_invocations(admin: RestateAdminClient, deadline: _Deadline) -> InvocationsReadout:
     counts, failures, stuck = await asyncio.gather(
         _attempt(queries.invocation_counts(admin), deadline, "invocation counts"),
@@ -194,11 +163,17 @@ async def _probe_invocations(admin: RestateAdminClient, deadline: _Deadline) -> 
         _attempt(queries.stuck_invocations(admin), deadline, "stuck invocations"),
     )
     failed = [r for r in (counts, failures, stuck) if isinstance(r, ProbeFailure)]
+    parts: tuple[tuple[InvocationPart, object], ...] = (
+        ("byStatus", counts),
+        ("recentFailures", failures),
+        ("stuck", stuck),
+    )
     readout = InvocationsReadout(
         status="ok",
         by_status={} if isinstance(counts, ProbeFailure) else counts,
         recent_failures=[] if isinstance(failures, ProbeFailure) else failures,
         stuck=[] if isinstance(stuck, ProbeFailure) else stuck,
+        unknown=[name for name, part in parts if isinstance(part, ProbeFailure)],
     )
     if not failed:
         return readout

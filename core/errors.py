@@ -1,7 +1,8 @@
 """The one error tree of restate-ops.
 
-Every error a user can see carries a stable ``code`` (the seed's codes are never renamed), a
-``message`` that says what to do next, structured ``data`` and the ``request_id`` of the attempt.
+Every error a user can see carries a stable ``code`` (the operator guide's codes are never
+renamed), a ``message`` that says what to do next, structured ``data`` and the ``request_id`` of
+the attempt.
 
     OpsError                              code                                 http
     ├── InvalidInput                      INVALID_INPUT                        422 (400: no JSON)
@@ -11,6 +12,7 @@ Every error a user can see carries a stable ``code`` (the seed's codes are never
     ├── AdminRequestFailed                RESTATE_ADMIN_REQUEST_FAILED         502
     ├── DeploymentNotFound                RESTATE_DEPLOYMENT_NOT_FOUND         404
     ├── WorkflowRetryBlocked              RESTATE_WORKFLOW_RETRY_BLOCKED       409
+    ├── PreviewOutdated                   PREVIEW_OUTDATED                     409
     ├── AuditUnavailable                  AUDIT_UNAVAILABLE                    503
     └── PendingActionUnavailable          PENDING_ACTION_UNAVAILABLE           410
 
@@ -46,7 +48,7 @@ class OpsError(Exception):
         return self
 
     def to_body(self) -> dict[str, Any]:
-        """The seed's error body: ``{"code", "message", "data"}`` plus the request id."""
+        """The operator guide's error body: ``{"code", "message", "data"}`` plus the request id."""
         return {
             "code": self.code,
             "message": self.message,
@@ -146,6 +148,18 @@ class WorkflowRetryBlocked(OpsError):
     @property
     def advice(self) -> str:
         return self._NEXT_STEPS[self.reason]
+
+
+class PreviewOutdated(OpsError):
+    """The world changed since the preview in a way no step can absorb; nothing was changed."""
+
+    code = "PREVIEW_OUTDATED"
+    http_status = 409
+    next_step = "Nothing was changed. Preview the write again (or run doctor) and confirm anew."
+
+    def __init__(self, message: str, changes: list[str]) -> None:
+        super().__init__(message, data={"changes": changes})
+        self.changes = changes
 
 
 class AuditUnavailable(OpsError):

@@ -1,17 +1,18 @@
-"""Operator-facing models: the doctor readout and the route bodies, with the seed's field names.
+"""Operator-facing models: the doctor readout, the route bodies and the write plans.
 
-Python attributes are snake_case; JSON uses the seed's camelCase (``latencyMs``, ``serviceUrl``,
-``recentFailures`` ...) through an alias generator. Always dump with :func:`to_json_dict`.
+Field names are the operator guide's. Python attributes are snake_case; JSON uses the guide's
+camelCase (``latencyMs``, ``serviceUrl``, ``recentFailures`` ...) through an alias generator.
+Always dump with :func:`to_json_dict`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from core.errors import InvalidInput
@@ -34,7 +35,7 @@ class ApiModel(BaseModel):
 
 
 def to_json_dict(model: BaseModel) -> dict[str, Any]:
-    """The JSON shape of a model, with the seed's field names."""
+    """The JSON shape of a model, with the operator guide's field names."""
     return model.model_dump(mode="json", by_alias=True)
 
 
@@ -58,9 +59,9 @@ class DeploymentItem(ApiModel):
     id: str
     service_url: str
     created_at: str | None = None
-    # Beyond the seed: what operators look for first when cleaning up.
+    # Beyond the operator guide: what operators look for first when cleaning up.
     drain_state: DrainState = "unknown"
-    #: Non-completed invocations pinned to this deployment (None when the count failed).
+    #: Active invocations pinned to this deployment (None when the count failed).
     pinned_invocations: int | None = None
     #: Services whose latest revision lives on this deployment.
     latest_for: list[str] = []
@@ -108,12 +109,71 @@ class StuckItem(ApiModel):
     modified_at: str | None = None
 
 
+InvocationPart = Literal["byStatus", "recentFailures", "stuck"]
+
+
 class InvocationsReadout(ApiModel):
     status: ComponentStatus
     by_status: dict[str, int] = {}
     recent_failures: list[FailureItem] = []
     stuck: list[StuckItem] = []
     error: str | None = None
+    #: The parts that could not be read: their empty value means "unknown", not "none".
+    unknown: list[InvocationPart] = []
+
+
+VerdictStatus = Literal["ok", "attention", "degraded", "unreachable"]
+
+
+class Verdict(ApiModel):
+    """The readout in one word and one line, counting failures and stuck runs.
+
+    ``unreachable``: the admin API path is down, no write can work. ``degraded``: a component is
+    not ok. ``attention``: every component is ok but workflows failed or are stuck. ``ok``: none
+    of that. A count is None when it could not be read: unknown, never 0.
+    """
+
+    status: VerdictStatus
+    summary: str
+    failures: int | None
+    stuck: int | None
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _judged(data: dict[str, Any]) -> Verdict:
+    """The verdict of a readout being validated (``data`` holds its fields, already validated)."""
+    components: dict[str, IngressReadout | AdminReadout | DeploymentsReadout | ServicesReadout] = {
+        name: data[name] for name in ("ingress", "admin", "deployments", "services")
+    }
+    invocations: InvocationsReadout = data["invocations"]
+    unknown = set(invocations.unknown) if invocations.status != "unreachable" else {"*"}
+    failures = None if unknown & {"*", "recentFailures"} else len(invocations.recent_failures)
+    stuck = None if unknown & {"*", "stuck"} else len(invocations.stuck)
+    statuses = {**{n: c.status for n, c in components.items()}, "invocations": invocations.status}
+    admin_path = ("admin", "deployments", "services")
+    trouble = [f"{name} {status}" for name, status in statuses.items() if status != "ok"]
+    counted = [
+        _plural(failures, "failed run") if failures else "",
+        _plural(stuck, "stuck run") if stuck else "",
+    ]
+    unknown_counts = [n for n, c in (("failures", failures), ("stuck runs", stuck)) if c is None]
+    found = ", ".join(part for part in counted if part)
+    if any(statuses[name] == "unreachable" for name in admin_path):
+        status: VerdictStatus = "unreachable"
+        summary = f"Restate admin API unreachable ({', '.join(trouble)}): fix connectivity first"
+    elif trouble:
+        status = "degraded"
+        summary = f"{', '.join(trouble)}" + (f"; {found}" if found else "")
+    elif found:
+        status, summary = "attention", f"all components ok; {found} need attention"
+    else:
+        status, summary = "ok", "all components ok; no failed or stuck runs"
+    if unknown_counts and status != "unreachable":
+        summary += f"; {' and '.join(unknown_counts)} unknown"
+    return Verdict(status=status, summary=summary, failures=failures, stuck=stuck)
 
 
 class DoctorReport(ApiModel):
@@ -123,6 +183,8 @@ class DoctorReport(ApiModel):
     services: ServicesReadout
     invocations: InvocationsReadout
     checked_at: str
+    #: Beyond the operator guide: computed from the readout unless given (e.g. read back).
+    verdict: Verdict = Field(default_factory=_judged)
 
 
 # --- route bodies -----------------------------------------------------------------------------
@@ -187,11 +249,13 @@ class CleanupItem(ApiModel):
     pinned_invocations: int | None = None
     latest_for: list[str] = []
     error: str | None = None
+    #: What changed since the preview this cleanup was confirmed from, when something did.
+    changed: str | None = None
 
 
 class CleanupResponse(ApiModel):
     acknowledged: Literal[True] = True
-    #: Beyond the seed, which only logs these: one row per deployment.
+    #: Beyond the operator guide, which only logs these: one row per deployment.
     report: list[CleanupItem] = []
 
 
@@ -217,6 +281,56 @@ class RecoverResponse(ApiModel):
     state_cleared: bool = False
     #: e.g. promises that outlived the purge: the next run would see them pre-resolved.
     warnings: list[str] = []
+
+
+# --- write plans (core.plans): what a preview shows is exactly what the write runs ---------------
+
+
+class RedeployPlan(ApiModel):
+    kind: Literal["force-redeploy"] = "force-redeploy"
+    service_url: str
+    force: bool = True
+
+
+CleanupStepAction = Literal["keep", "delete", "skip"]
+
+
+class CleanupStep(ApiModel):
+    """What cleanup does with one deployment, and why (the report's reasons)."""
+
+    deployment: DeploymentItem
+    action: CleanupStepAction
+    reason: str
+
+
+class CleanupPlan(ApiModel):
+    kind: Literal["cleanup-stale-deployments"] = "cleanup-stale-deployments"
+    service_url: str
+    force_drain: bool = False
+    #: The kept deployment first, then every other one, newest first.
+    steps: list[CleanupStep]
+    #: Why drain states are unknown, when the usage could not be read.
+    usage_error: str | None = None
+
+    @property
+    def keep(self) -> DeploymentItem:
+        return self.steps[0].deployment
+
+    def doing(self, action: CleanupStepAction) -> list[CleanupStep]:
+        return [step for step in self.steps if step.action == action]
+
+
+class RecoverPlan(ApiModel):
+    kind: Literal["recover-stuck-workflow"] = "recover-stuck-workflow"
+    service_name: str
+    service_key: str
+    #: The workflow's main handler (not always ``run``).
+    handler: str
+    #: Terminal-failed runs to kill (a no-op when completed) and purge, newest first.
+    purge: list[str] = []
+
+
+Plan = Annotated[RedeployPlan | CleanupPlan | RecoverPlan, Field(discriminator="kind")]
 
 
 RequestModel = TypeVar("RequestModel", bound=ApiModel)
@@ -268,3 +382,6 @@ class Advice(ApiModel):
     preview: str
     args: dict[str, Any] = {}
     destructive: bool = False
+    #: The plan behind the preview, when it could be made: store it with the offer and pass it
+    #: to ``Operations.execute`` so the write runs exactly this or says what changed.
+    plan: Plan | None = Field(default=None, exclude=True)

@@ -1,32 +1,34 @@
 """The use cases every surface calls: authorize, audit, run one operation, audit the outcome.
 
 Slack, the HTTP routes and the CLI all go through :class:`Operations`, so the four operations get
-the same checks and the same audit whatever the surface:
+the same checks and the same audit whatever the surface. Every call is one **audited attempt**
+(:meth:`Operations._attempt`): its start is recorded, then its finish with the outcome, and every
+error leaves with the attempt's request id, for doctor, previews, writes and refusals alike.
 
-* the actor's role must be ``operator`` (the seed's system operate permission), else ``denied``;
+* the actor's role must be ``operator`` (the operator guide's system operate permission), else
+  ``denied``;
 * the arguments are validated before anything is sent to Restate (``InvalidInput``);
-* a write records its audit start **before** it touches Restate and is refused when that fails
-  (fail closed); doctor is read-only and still answers, saying the audit is unavailable;
-* every error leaves with the attempt's request id.
+* a write stops before its first change when its start could not be recorded (fail closed); doctor
+  and previews change nothing, so they still answer, saying the audit is unavailable;
+* a write runs the plan its preview showed (``expected``) or says what changed (``core.plans``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
-from core.advice import advise, cleanup_advice, newest, recover_advice, redeploy_advice
-from core.audit import Actor, AttemptFinish, AttemptStart, AuditLog, Outcome
+from core.advice import advise, cleanup_advice, recover_preview, redeploy_advice
+from core.audit import Actor, AttemptFinish, AttemptStart, AuditLog, Outcome, Phase
 from core.authz import can_operate
-from core.cleanup import same_url
 from core.doctor import run_doctor
 from core.errors import (
     AdminUnreachable,
     AuditUnavailable,
-    DeploymentNotFound,
     InvalidInput,
     OpsError,
     PermissionRequired,
@@ -37,32 +39,35 @@ from core.ids import new_id, new_request_id
 from core.models import (
     Advice,
     ApiModel,
+    CleanupPlan,
     CleanupRequest,
     CleanupResponse,
     DoctorReport,
     ForceRedeployRequest,
     ForceRedeployResponse,
+    Plan,
+    RecoverPlan,
     RecoverRequest,
     RecoverResponse,
+    RedeployPlan,
     Route,
     parse_request,
 )
-from core.recovery import cleanup_stale_deployments, force_redeploy, recover_stuck_workflow
+from core.plans.cleanup import cleanup_stale_deployments, read_cleanup_plan
+from core.plans.recover import read_recover_plan, recover_stuck_workflow
+from core.plans.redeploy import force_redeploy, plan_redeploy, redeploy_args
 from core.redact import sanitize
 from core.restate.client import RestateAdminClient, RestateIngressClient
+from core.restate.queries import iso_utc
 
 log = logging.getLogger(__name__)
 
 WriteResponse = ForceRedeployResponse | CleanupResponse | RecoverResponse
+P = TypeVar("P", RedeployPlan, CleanupPlan, RecoverPlan)
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601 UTC with milliseconds and a ``Z``, as the seed's timestamps."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -94,16 +99,78 @@ class WriteResult:
     audit_complete: bool = True
 
 
+@dataclass
+class AuditedAttempt:
+    """An attempt in progress inside :meth:`Operations._attempt`."""
+
+    start: AttemptStart
+    #: Why the start is not in the audit store; None when it is.
+    unrecorded: AuditUnavailable | None = None
+    #: Whether the finish reached the audit store (set when the attempt ends).
+    complete: bool = True
+
+    def require_recorded(self) -> None:
+        """Fail closed: call before a write's first change; raises when the start is missing."""
+        if self.unrecorded is not None:
+            raise self.unrecorded
+
+
+# --- the three write routes: request model, preview and executor, by route -------------------
+
+
+async def _run_redeploy(
+    admin: RestateAdminClient, req: ForceRedeployRequest, expected: Plan | None
+) -> WriteResponse:
+    return await force_redeploy(admin, req, expected=_plan_of(RedeployPlan, expected))
+
+
+async def _run_cleanup(
+    admin: RestateAdminClient, req: CleanupRequest, expected: Plan | None
+) -> WriteResponse:
+    return await cleanup_stale_deployments(admin, req, expected=_plan_of(CleanupPlan, expected))
+
+
+async def _run_recover(
+    admin: RestateAdminClient, req: RecoverRequest, expected: Plan | None
+) -> WriteResponse:
+    return await recover_stuck_workflow(admin, req, expected=_plan_of(RecoverPlan, expected))
+
+
+async def _preview_redeploy(_: RestateAdminClient | None, req: ForceRedeployRequest) -> Advice:
+    return redeploy_advice(plan_redeploy(req))
+
+
+async def _preview_cleanup(admin: RestateAdminClient | None, req: CleanupRequest) -> Advice:
+    return cleanup_advice(await read_cleanup_plan(_required(admin), req))
+
+
+async def _preview_recover(admin: RestateAdminClient | None, req: RecoverRequest) -> Advice:
+    return recover_preview(await read_recover_plan(_required(admin), req))
+
+
+def _plan_of(kind: type[P], plan: Plan | None) -> P | None:
+    if plan is not None and not isinstance(plan, kind):
+        raise InvalidInput("plan", f"is a {plan.kind} plan, not one for this route")
+    return plan
+
+
+def _required(admin: RestateAdminClient | None) -> RestateAdminClient:
+    if admin is None:
+        raise AdminUnreachable("No Restate admin URL is configured (RESTATE_ADMIN_URL).")
+    return admin
+
+
 @dataclass(frozen=True)
 class _WriteRoute:
     request_model: type[ApiModel]
-    run: Callable[[RestateAdminClient, Any], Awaitable[WriteResponse]]
+    run: Callable[[RestateAdminClient, Any, Plan | None], Awaitable[WriteResponse]]
+    preview: Callable[[RestateAdminClient | None, Any], Awaitable[Advice]]
 
 
 _WRITE_ROUTES: dict[str, _WriteRoute] = {
-    "force-redeploy": _WriteRoute(ForceRedeployRequest, force_redeploy),
-    "cleanup-stale-deployments": _WriteRoute(CleanupRequest, cleanup_stale_deployments),
-    "recover-stuck-workflow": _WriteRoute(RecoverRequest, recover_stuck_workflow),
+    "force-redeploy": _WriteRoute(ForceRedeployRequest, _run_redeploy, _preview_redeploy),
+    "cleanup-stale-deployments": _WriteRoute(CleanupRequest, _run_cleanup, _preview_cleanup),
+    "recover-stuck-workflow": _WriteRoute(RecoverRequest, _run_recover, _preview_recover),
 }
 
 
@@ -139,51 +206,52 @@ class Operations:
     def live_service_url(self) -> str | None:
         return self._live_service_url
 
+    def redeploy_args(self, service_url: str | None, *, force: bool = True) -> dict[str, object]:
+        """A redeploy command's body: an absent URL is the configured live one, an explicitly
+        empty one stays empty (and is refused as INVALID_INPUT by preview and execute)."""
+        return redeploy_args(service_url, default=self._live_service_url, force=force)
+
     async def doctor(self, attempt: Attempt) -> DoctorResult:
         """Read-only health readout plus advice. Answers even when the audit store is down."""
-        start = self._start(attempt, "doctor", {})
-        audit_error: str | None = None
-        try:
-            await self._audit.record_start(start)
-        except AuditUnavailable as exc:
-            audit_error = exc.message
-            log.error("audit unavailable for doctor %s: %s", attempt.request_id, exc.message)
-        try:
+        async with self._attempt(attempt, "doctor", {}) as audited:
             self._authorize(attempt)
             report = await run_doctor(
                 self._admin, self._ingress, now=self._now, probe_timeout_s=self._probe_timeout_s
             )
-        except OpsError as exc:
-            if audit_error is None:
-                await self._finish(start, outcome_of(exc), exc)
-            exc.with_request_id(attempt.request_id)
-            raise
-        if audit_error is None:
-            await self._finish(start, "succeeded", None)
         advice = advise(report, live_service_url=self._live_service_url)
-        return DoctorResult(report, advice, attempt.request_id, audit_error)
+        unrecorded = audited.unrecorded.message if audited.unrecorded else None
+        return DoctorResult(report, advice, attempt.request_id, unrecorded)
 
-    async def execute(self, attempt: Attempt, route: Route, args: Mapping[str, Any]) -> WriteResult:
-        """Run one write route with raw arguments (a route body, or parsed command text)."""
-        spec, start, request = await self._admit(attempt, route, args)
-        try:
-            await self._audit.record_start(start)
-        except AuditUnavailable as exc:
-            exc.with_request_id(attempt.request_id)
-            raise
-        try:
-            if self._admin is None:
-                raise AdminUnreachable("No Restate admin URL is configured (RESTATE_ADMIN_URL).")
-            response = await spec.run(self._admin, request)
-        except OpsError as exc:
-            await self._finish(start, outcome_of(exc), exc)
-            exc.with_request_id(attempt.request_id)
-            raise
-        except Exception as exc:
-            await self._finish(start, "failed", exc)
-            raise
-        complete = await self._finish(start, "succeeded", None)
-        return WriteResult(route, attempt.request_id, response, complete)
+    async def execute(
+        self,
+        attempt: Attempt,
+        route: Route,
+        args: Mapping[str, Any],
+        *,
+        expected: Plan | None = None,
+    ) -> WriteResult:
+        """Run one write route with raw arguments (a route body, or parsed command text).
+
+        ``expected`` is the plan of the preview the operator confirmed (``Advice.plan``): the
+        write runs it, skips what changed since, or refuses with ``PreviewOutdated``.
+        """
+        async with self._attempt(attempt, route, args) as audited:
+            spec, request = self._admit(attempt, route, args)
+            audited.require_recorded()
+            response = await spec.run(_required(self._admin), request, expected)
+        return WriteResult(route, attempt.request_id, response, audited.complete)
+
+    async def preview(self, attempt: Attempt, route: Route, args: Mapping[str, Any]) -> Advice:
+        """What a write would change, checked against the server now, before anyone confirms.
+
+        Authorizes and validates like :meth:`execute` and is audited like it (phase
+        ``preview``), but changes nothing. Cleanup reads the deployments and their drain state;
+        recover checks the service is a workflow and reads the key's runs, raising the refusal
+        the write would raise. The returned advice carries the plan to pass to :meth:`execute`.
+        """
+        async with self._attempt(attempt, route, args, phase="preview"):
+            spec, request = self._admit(attempt, route, args)
+            return await spec.preview(self._admin, request)
 
     async def authorize(self, attempt: Attempt, route: Route) -> None:
         """Refuse (and audit) an actor without operate permission, before a surface spends
@@ -201,100 +269,87 @@ class Operations:
         For what only the surface can see: no API key (401), a body that is not JSON. Nothing
         changes, so a broken audit store is logged and does not hide the real answer.
         """
-        await self._record_refusal(self._start(attempt, route, args), error)
-        error.with_request_id(attempt.request_id)
-        raise error
-
-    async def preview(self, attempt: Attempt, route: Route, args: Mapping[str, Any]) -> Advice:
-        """What a write would change, in the words of doctor's advice, before anyone confirms.
-
-        Validates and authorizes like :meth:`execute` (a refusal is audited), but changes nothing.
-        Cleanup reads the current deployments so the preview names what is deleted and skipped.
-        """
-        _, _, request = await self._admit(attempt, route, args)
-        try:
-            return await self._preview(request)
-        except OpsError as exc:
-            exc.with_request_id(attempt.request_id)
-            raise
-
-    async def _preview(self, request: ApiModel) -> Advice:
-        if isinstance(request, ForceRedeployRequest):
-            return redeploy_advice(request.service_url, force=request.force)
-        if isinstance(request, RecoverRequest):
-            return recover_advice(request.service_name, request.service_key)
-        if not isinstance(request, CleanupRequest):
-            raise TypeError(f"no preview for {type(request).__name__}")
-        report = await run_doctor(
-            self._admin, None, now=self._now, probe_timeout_s=self._probe_timeout_s
-        )
-        if report.deployments.status == "unreachable":
-            raise AdminUnreachable(
-                report.deployments.error or "The deployment list is unreachable."
-            )
-        items = report.deployments.items
-        matches = [d for d in items if same_url(d.service_url, request.service_url)]
-        if not matches:
-            raise DeploymentNotFound(
-                f"No registered deployment has the service URL {request.service_url}.",
-                data={"serviceUrl": request.service_url},
-            )
-        return cleanup_advice(items, newest(matches), force_drain=request.force_drain)
+        async with self._attempt(attempt, route, args):
+            raise error
+        raise AssertionError("an audited attempt re-raises its error")  # pragma: no cover
 
     # --- helpers -------------------------------------------------------------------------
 
-    async def _admit(
+    @asynccontextmanager
+    async def _attempt(
+        self, attempt: Attempt, route: str, args: Mapping[str, Any], phase: Phase = "execute"
+    ) -> AsyncIterator[AuditedAttempt]:
+        """One audited attempt: record its start, run the body, record its finish.
+
+        A start the store refuses is logged and kept on the attempt (``unrecorded``): refusals,
+        doctor and previews still answer; a write calls ``require_recorded`` before changing
+        anything. Every ``OpsError`` leaving the body carries the attempt's request id.
+        """
+        audited = AuditedAttempt(self._start(attempt, route, args, phase))
+        try:
+            await self._audit.record_start(audited.start)
+        except AuditUnavailable as exc:
+            audited.unrecorded = exc
+            log.error(
+                "audit unavailable for %s %s (%s): %s",
+                phase,
+                route,
+                attempt.request_id,
+                exc.message,
+            )
+        try:
+            yield audited
+        except OpsError as exc:
+            exc.with_request_id(attempt.request_id)
+            audited.complete = await self._finish(audited, outcome_of(exc), exc)
+            raise
+        except Exception as exc:
+            audited.complete = await self._finish(audited, "failed", exc)
+            raise
+        audited.complete = await self._finish(audited, "succeeded", None)
+
+    def _admit(
         self, attempt: Attempt, route: Route, args: Mapping[str, Any]
-    ) -> tuple[_WriteRoute, AttemptStart, ApiModel]:
-        """Authorize and validate a write; a refusal is audited and raised with the request id."""
+    ) -> tuple[_WriteRoute, ApiModel]:
+        """Authorize and validate a write (inside its audited attempt)."""
         spec = _WRITE_ROUTES.get(route)
         if spec is None:
             raise InvalidInput("route", f"must be one of {', '.join(sorted(_WRITE_ROUTES))}")
-        start = self._start(attempt, route, args)
-        try:
-            self._authorize(attempt)
-            request = parse_request(spec.request_model, args)
-        except (PermissionRequired, InvalidInput) as exc:
-            # Nothing will change, so a broken audit store must not hide the real answer.
-            await self._record_refusal(start, exc)
-            exc.with_request_id(attempt.request_id)
-            raise
-        return spec, start, request
+        self._authorize(attempt)
+        return spec, parse_request(spec.request_model, args)
 
     def _authorize(self, attempt: Attempt) -> None:
         if not can_operate(attempt.actor.role):
             raise PermissionRequired(f"{attempt.actor.id} does not have system operate permission.")
 
-    def _start(self, attempt: Attempt, route: str, args: Mapping[str, Any]) -> AttemptStart:
+    def _start(
+        self, attempt: Attempt, route: str, args: Mapping[str, Any], phase: Phase
+    ) -> AttemptStart:
         return AttemptStart(
             attempt_id=new_id("att"),
             request_id=attempt.request_id,
             actor=attempt.actor,
             route=route,
+            phase=phase,
             args=sanitize(dict(args)),
             reason=attempt.reason,
-            started_at=iso(self._now()),
+            started_at=iso_utc(self._now()),
             context=dict(attempt.context),
         )
 
-    async def _record_refusal(self, start: AttemptStart, error: OpsError) -> None:
-        try:
-            await self._audit.record_start(start)
-        except AuditUnavailable as exc:
-            log.error("audit unavailable; %s refusal of %s not recorded", start.route, exc.message)
-            return
-        await self._finish(start, outcome_of(error), error)
-
     async def _finish(
-        self, start: AttemptStart, outcome: Outcome, error: BaseException | None
+        self, audited: AuditedAttempt, outcome: Outcome, error: BaseException | None
     ) -> bool:
+        """Record the finish; False when it did not reach the store (or the start never did)."""
+        if audited.unrecorded is not None:
+            return False
         code = getattr(error, "code", "INTERNAL_ERROR") if error else None
         message = (getattr(error, "message", None) or str(error)) if error else None
         finish = AttemptFinish(
-            attempt_id=start.attempt_id,
-            request_id=start.request_id,
+            attempt_id=audited.start.attempt_id,
+            request_id=audited.start.request_id,
             outcome=outcome,
-            finished_at=iso(self._now()),
+            finished_at=iso_utc(self._now()),
             error_code=code,
             error_message=message,
         )

@@ -1,19 +1,19 @@
 """SQL introspection of a Restate server, as typed async functions over ``RestateAdminClient``.
 
-Verified against restate-server 1.7.12 (notes §3.5, §5). Restate leaves null columns out of the row
+Verified against restate-server 1.7.12. Restate leaves null columns out of the row
 objects, so every row model gives optional columns a default. A row that does not fit its model
 becomes :class:`~core.errors.AdminRequestFailed` like any other unexpected admin answer.
 
-Public functions, top to bottom: deployment usage (shared with cleanup), one workflow key's runs
-(shared with recover), the doctor's invocation queries, then what a key still holds (recover's
-verification).
+Public functions, top to bottom: deployments with their drain state (doctor and cleanup), one
+workflow key's runs (recover), the doctor's invocation queries, then what a key still holds
+(recover's verification).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -21,10 +21,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from core.errors import AdminRequestFailed, AdminUnreachable
-from core.models import MAX_RECENT_FAILURES, DrainState, FailureItem, StuckItem
+from core.models import MAX_RECENT_FAILURES, DeploymentItem, FailureItem, StuckItem
+from core.plans import rules
 from core.restate.client import RestateAdminClient
 from core.restate.sql import literal
-from core.restate.wire import Service
+from core.restate.wire import Deployment, Service
 
 #: Statuses of invocations that keep retrying or gave up retrying (1.5+ default is to pause).
 STUCK_STATUSES = ("backing-off", "paused")
@@ -49,7 +50,7 @@ def _rows(model: type[Row], rows: list[dict[str, Any]], what: str) -> list[Row]:
 
 
 def iso_utc(moment: datetime) -> str:
-    """ISO 8601 UTC with milliseconds, the seed's format (``2026-05-09T10:07:19.000Z``)."""
+    """ISO 8601 UTC with milliseconds, as the operator guide writes ``2026-05-09T10:07:19.000Z``."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -68,24 +69,7 @@ def normalize_timestamp(raw: str | None) -> str | None:
         return raw
 
 
-# --- deployment usage (doctor drain state; cleanup-stale-deployments) -----------------------
-
-
-@dataclass(frozen=True)
-class DeploymentUsage:
-    """What keeps a deployment in use (the CLI's and the k8s operator's drain model)."""
-
-    deployment_id: str
-    #: Services whose *latest* revision lives on this deployment (from ``GET /services``).
-    latest_for: tuple[str, ...]
-    #: Non-completed invocations pinned to it. Completed ones keep their pin since 1.5: excluded.
-    pinned_active: int
-
-    @property
-    def drain_state(self) -> DrainState:
-        if self.latest_for:
-            return "active"
-        return "draining" if self.pinned_active > 0 else "drained"
+# --- deployments with their drain state (doctor; cleanup-stale-deployments) ------------------
 
 
 class _PinnedRow(_Row):
@@ -93,17 +77,18 @@ class _PinnedRow(_Row):
     pinned_active: int = 0
 
 
-# One row per registered deployment, zero counts included (verified on 1.7.12).
+# One row per registered deployment, zero counts included (verified on 1.7.12). Completed
+# invocations keep their pin since 1.5, so only active ones count.
 _PINNED_SQL = (
-    "SELECT d.id AS id, "
+    "SELECT d.id AS id, "  # noqa: S608 - constants only
     "(SELECT count(*) FROM sys_invocation_status i "
-    "WHERE i.pinned_deployment_id = d.id AND i.status != 'completed') AS pinned_active "
-    "FROM sys_deployment d"
+    f"WHERE i.pinned_deployment_id = d.id AND {rules.active_status_sql('i.status')}) "
+    "AS pinned_active FROM sys_deployment d"
 )
 
 
 async def pinned_active_counts(admin: RestateAdminClient) -> dict[str, int]:
-    """Non-completed invocations pinned to each registered deployment, keyed by deployment id."""
+    """Active invocations pinned to each registered deployment, keyed by deployment id."""
     rows = _rows(_PinnedRow, await admin.query(_PINNED_SQL), "pinned invocation count")
     return {row.id: row.pinned_active for row in rows}
 
@@ -117,29 +102,55 @@ def latest_for_services(services: Iterable[Service]) -> dict[str, tuple[str, ...
     return {dep: tuple(sorted(names)) for dep, names in latest.items()}
 
 
-def usage_from(
-    pinned: Mapping[str, int], services: Iterable[Service]
-) -> dict[str, DeploymentUsage]:
-    """Combine :func:`pinned_active_counts` and a service list into usage per deployment id."""
-    latest = latest_for_services(services)
-    return {
-        dep: DeploymentUsage(dep, latest.get(dep, ()), pinned.get(dep, 0))
-        for dep in sorted(set(pinned) | set(latest))
-    }
+def deployment_items(
+    deployments: Iterable[Deployment],
+    services: Iterable[Service] | None,
+    pinned: Mapping[str, int] | None,
+) -> list[DeploymentItem]:
+    """The operator's view of each deployment, newest first, with its drain state.
 
-
-async def deployment_usage(
-    admin: RestateAdminClient, *, services: Sequence[Service] | None = None
-) -> dict[str, DeploymentUsage]:
-    """Usage of every registered deployment. Pass ``services`` when you already listed them.
-
-    A deployment missing from the result was registered after the query ran: treat it as
-    unknown (never as drained) and re-check before deleting anything.
+    ``None`` means that fact could not be read. A deployment missing from ``pinned`` was
+    registered after the count ran: its count is unknown, never zero.
     """
-    if services is None:
-        pinned, listed = await asyncio.gather(pinned_active_counts(admin), admin.list_services())
-        return usage_from(pinned, listed)
-    return usage_from(await pinned_active_counts(admin), services)
+    latest = None if services is None else latest_for_services(services)
+    by_id = sorted(deployments, key=lambda d: d.id)
+    ordered = sorted(by_id, key=lambda d: d.created_at or "", reverse=True)
+    items = []
+    for deployment in ordered:
+        latest_for = None if latest is None else list(latest.get(deployment.id, ()))
+        count = None if pinned is None else pinned.get(deployment.id)
+        items.append(
+            DeploymentItem(
+                id=deployment.id,
+                # The exact string Restate returns: cleanup must be given it unchanged.
+                service_url=deployment.endpoint,
+                created_at=normalize_timestamp(deployment.created_at),
+                drain_state=rules.drain_state(latest_for, count),
+                pinned_invocations=count,
+                latest_for=latest_for or [],
+            )
+        )
+    return items
+
+
+@dataclass(frozen=True)
+class DeploymentFacts:
+    """Every registered deployment with its drain state, read in one go."""
+
+    items: list[DeploymentItem]
+    #: Why the drain state is unknown (the usage could not be read); None when it was read.
+    usage_error: str | None = None
+
+
+async def deployment_facts(admin: RestateAdminClient) -> DeploymentFacts:
+    """List the deployments and read their usage. Transport failures propagate; an error answer
+    to the usage reads leaves every drain state unknown (never drained) and says why."""
+    deployments = await admin.list_deployments()
+    try:
+        pinned, services = await asyncio.gather(pinned_active_counts(admin), admin.list_services())
+    except AdminRequestFailed as exc:
+        return DeploymentFacts(deployment_items(deployments, None, None), exc.message)
+    return DeploymentFacts(deployment_items(deployments, services, pinned))
 
 
 # --- one workflow key (recover-stuck-workflow) ----------------------------------------------
@@ -160,16 +171,15 @@ class WorkflowRun(_Row):
 
     @property
     def active(self) -> bool:
-        """Every status but ``completed`` is active, including unknown future ones."""
-        return self.status != "completed"
+        return rules.is_active(self.status)
 
     @property
     def succeeded(self) -> bool:
-        return self.status == "completed" and self.completion_result == "success"
+        return not self.active and self.completion_result == "success"
 
     @property
     def failed(self) -> bool:
-        return self.status == "completed" and self.completion_result == "failure"
+        return not self.active and self.completion_result == "failure"
 
 
 async def workflow_runs(

@@ -14,7 +14,7 @@ from core.advice import advise
 from core.doctor import run_doctor
 from core.models import DeploymentItem, DoctorReport
 from core.restate.client import RestateAdminClient, RestateIngressClient
-from core.restate.queries import deployment_usage, workflow_runs
+from core.restate.queries import deployment_facts, workflow_runs
 from tests.integration.conftest import (
     RegisteredWorkflowService,
     RestateStack,
@@ -209,7 +209,7 @@ async def test_drain_state_follows_latest_revision_and_pinned_runs(
         new = (await admin.register_deployment(new_service.url, force=True)).id
 
         while_pinned = by_id(await doctor(server.admin_url, server.ingress_url))
-        usage = await deployment_usage(admin)
+        usage = {item.id: item for item in (await deployment_facts(admin)).items}
         await ingress.approve(RECOVERY, key, "approved")
         await wait_for_status(admin, RECOVERY, key, "completed")
         after = by_id(await doctor(server.admin_url, server.ingress_url))

@@ -27,7 +27,9 @@ from core.models import (
     parse_request,
     to_json_dict,
 )
-from core.recovery import cleanup_stale_deployments, force_redeploy, recover_stuck_workflow
+from core.plans.cleanup import cleanup_stale_deployments
+from core.plans.recover import recover_stuck_workflow
+from core.plans.redeploy import force_redeploy
 from core.restate.client import RestateAdminClient
 from core.restate.sql import literal
 from tests.integration.conftest import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.advice import MAX_PER_KIND, advise, endpoint_key
+from core.advice import MAX_PER_KIND, advise
 from core.models import (
     AdminReadout,
     Advice,
@@ -20,6 +20,7 @@ from core.models import (
     ServicesReadout,
     StuckItem,
 )
+from core.plans.rules import endpoint_key
 
 LIVE = "http://ddwf:9080/v1"
 WF = "IdentityRecoveryWorkflow"

@@ -241,8 +241,15 @@ async def test_healthy_readout_uses_the_seed_field_names_and_values(stack: Stack
                 },
             ],
             "error": None,
+            "unknown": [],
         },
         "checkedAt": "2026-05-09T10:11:12.345Z",
+        "verdict": {
+            "status": "attention",
+            "summary": "all components ok; 2 failed runs, 2 stuck runs need attention",
+            "failures": 2,
+            "stuck": 2,
+        },
     }
 
     report = await stack.doctor()
@@ -517,3 +524,63 @@ async def test_checked_at_is_utc_even_for_a_non_utc_clock(stack: Stack) -> None:
     report = await run_doctor(stack.admin, stack.ingress, now=lambda: paris)
 
     assert report.checked_at == "2026-05-09T10:00:00.000Z"
+
+
+# --- the verdict ---------------------------------------------------------------------------------
+
+
+async def test_verdict_asks_for_attention_when_workflows_failed_or_are_stuck(stack: Stack) -> None:
+    """Every component ok but failed and stuck runs: attention, not "all ok"."""
+    report = await stack.doctor()
+
+    assert (report.verdict.status, report.verdict.failures, report.verdict.stuck) == (
+        "attention",
+        2,
+        2,
+    )
+
+
+async def test_verdict_is_ok_only_without_failures_or_stuck_runs() -> None:
+    """A healthy server with nothing failed or stuck is ok, with counts of zero."""
+    fake = FakeRestate()
+    async with fake.admin() as admin, fake.ingress() as ingress:
+        report = await run_doctor(admin, ingress, now=lambda: NOW)
+
+    assert report.verdict.model_dump() == {
+        "status": "ok",
+        "summary": "all components ok; no failed or stuck runs",
+        "failures": 0,
+        "stuck": 0,
+    }
+
+
+async def test_verdict_counts_are_unknown_when_their_query_failed(stack: Stack) -> None:
+    """A failed failures query makes the failure count unknown (None), never 0."""
+    stack.fake.broken["failures"] = Reply(500, '{"message": "query engine down"}')
+
+    report = await stack.doctor()
+
+    assert (report.verdict.status, report.verdict.failures, report.verdict.stuck) == (
+        "degraded",
+        None,
+        2,
+    )
+    assert report.verdict.summary.endswith("failures unknown")
+    assert to_json_dict(report)["invocations"]["unknown"] == ["recentFailures"]
+
+
+async def test_verdict_of_an_unreachable_admin_api_has_unknown_counts(stack: Stack) -> None:
+    """With the admin API down the verdict is unreachable and nothing is counted as 0."""
+    for target in ("health", "version", "deployments", "services", "pinned"):
+        stack.fake.broken[target] = DOWN
+    for target in ("counts", "failures", "stuck"):
+        stack.fake.broken[target] = DOWN
+
+    report = await stack.doctor()
+
+    assert (report.verdict.status, report.verdict.failures, report.verdict.stuck) == (
+        "unreachable",
+        None,
+        None,
+    )
+    assert "fix connectivity first" in report.verdict.summary

@@ -13,6 +13,7 @@ from core.errors import AuditUnavailable, InvalidInput, PermissionRequired
 from core.operations import Attempt, Operations
 from core.restate.client import RestateAdminClient, RestateIngressClient
 from tests.fakes import FakeAuditLog
+from tests.unit.write_fakes import FakeAdmin
 
 NOW = datetime(2026, 5, 9, 10, 0, tzinfo=UTC)
 
@@ -36,6 +37,10 @@ def make_ops(audit: FakeAuditLog, transport: RecordingTransport) -> Operations:
         live_service_url="http://ddwf:9080/v1",
         now=lambda: NOW,
     )
+
+
+def ops_on(audit: FakeAuditLog, admin: RestateAdminClient) -> Operations:
+    return Operations(admin=admin, ingress=None, audit=audit, now=lambda: NOW)
 
 
 def attempt(role: str = OPERATOR) -> Attempt:
@@ -144,15 +149,18 @@ async def test_doctor_requires_operate_permission() -> None:
 
 
 async def test_preview_of_a_text_command_is_validated_and_names_the_change() -> None:
-    """A recover preview names the key and what will change, without calling Restate."""
-    audit, transport = FakeAuditLog(), RecordingTransport()
-    advice = await make_ops(audit, transport).preview(
-        attempt(), "recover-stuck-workflow", {"serviceName": "Wf", "serviceKey": "k1"}
-    )
+    """A recover preview names the key and what will change, and sends Restate no write."""
+    audit, fake = FakeAuditLog(), FakeAdmin()
+    fake.add_workflow(name="Wf")
+    fake.add_run("completed", "failure", key="k1", service="Wf")
+    async with fake.client() as admin:
+        advice = await ops_on(audit, admin).preview(
+            attempt(), "recover-stuck-workflow", {"serviceName": "Wf", "serviceKey": "k1"}
+        )
     assert advice.args == {"serviceName": "Wf", "serviceKey": "k1"}
     assert "Wf/k1" in advice.preview
     assert advice.destructive
-    assert transport.requests == []
+    assert fake.writes == []
 
 
 async def test_preview_refuses_non_operators_and_audits_the_refusal() -> None:

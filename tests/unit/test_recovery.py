@@ -1,18 +1,9 @@
-"""The three write routes against a fake Restate admin API served through ``httpx.MockTransport``.
-
-The fake (:class:`FakeAdmin`) keeps deployments, services, invocation rows, state and promises, and
-answers like Restate 1.7.12 does (notes §4.2): kill of a completed invocation is 409, purge of an
-active one is 409, a second purge is 404, purging a workflow run also drops its state and promises.
-Individual answers can be replaced per request to inject failures.
-"""
+"""The three write routes against a fake Restate admin API (:class:`FakeAdmin`)."""
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -31,211 +22,11 @@ from core.models import (
     RecoverRequest,
     parse_request,
 )
-from core.recovery import cleanup_stale_deployments, force_redeploy, recover_stuck_workflow
+from core.plans.cleanup import cleanup_stale_deployments
+from core.plans.recover import recover_stuck_workflow
+from core.plans.redeploy import force_redeploy
 from core.restate.client import RestateAdminClient
-
-WF = "IdentityRecoveryWorkflow"
-KEY = "invitation_01j8m7k2q3r4s5t6u7v8w9x0y1"
-RUN_ID = "inv_1run"
-
-Override = Callable[[httpx.Request], httpx.Response | None]
-
-
-def _json(status: int, body: Any = None) -> httpx.Response:
-    if body is None:
-        return httpx.Response(status)
-    return httpx.Response(status, json=body)
-
-
-def _error(status: int, message: str) -> httpx.Response:
-    return _json(status, {"message": message, "restate_code": None})
-
-
-def _literals(sql: str, *columns: str) -> list[str]:
-    """The string literals the SQL compares ``columns`` with, in order (``''`` unescaped)."""
-    found = []
-    for column in columns:
-        match = re.search(rf"{column} = '((?:[^']|'')*)'", sql)
-        assert match is not None, f"{column} not filtered in {sql}"
-        found.append(match.group(1).replace("''", "'"))
-    return found
-
-
-@dataclass
-class FakeAdmin:
-    """A small in-memory Restate admin API; ``requests`` records everything that reached it."""
-
-    deployments: list[dict[str, Any]] = field(default_factory=list)
-    services: list[dict[str, Any]] = field(default_factory=list)
-    #: sys_invocation rows plus ``service``, ``key``, ``handler`` and ``pinned`` (deployment id).
-    invocations: list[dict[str, Any]] = field(default_factory=list)
-    state: dict[tuple[str, str], int] = field(default_factory=dict)
-    promises: dict[tuple[str, str], int] = field(default_factory=dict)
-    overrides: list[Override] = field(default_factory=list)
-    requests: list[httpx.Request] = field(default_factory=list)
-
-    # --- fixtures ----------------------------------------------------------------------------
-
-    def add_workflow(self, name: str = WF, handler: str = "run", deployment: str = "dp_a") -> None:
-        self.services.append(
-            {
-                "name": name,
-                "ty": "Workflow",
-                "revision": 1,
-                "deployment_id": deployment,
-                "handlers": [
-                    {"name": handler, "ty": "Workflow"},
-                    {"name": "approve", "ty": "Shared"},
-                ],
-            }
-        )
-
-    def add_run(
-        self,
-        status: str,
-        result: str | None = None,
-        *,
-        run_id: str = RUN_ID,
-        key: str = KEY,
-        handler: str = "run",
-        pinned: str | None = None,
-    ) -> None:
-        row: dict[str, Any] = {"id": run_id, "status": status, "service": WF, "key": key}
-        row["handler"] = handler
-        if result is not None:
-            row["completion_result"] = result
-        if pinned is not None:
-            row["pinned"] = pinned
-        self.invocations.append(row)
-
-    def add_deployment(self, dep_id: str, uri: str, created_at: str) -> None:
-        self.deployments.append(
-            {"id": dep_id, "uri": uri, "created_at": created_at, "services": [{"name": WF}]}
-        )
-
-    def fail(self, method: str, path: str, response: httpx.Response | Exception) -> None:
-        """Answer every ``method path`` (path prefix) with ``response``, or raise it."""
-
-        def override(request: httpx.Request) -> httpx.Response | None:
-            if request.method != method or not request.url.path.startswith(path):
-                return None
-            if isinstance(response, Exception):
-                raise response
-            return response
-
-        self.overrides.append(override)
-
-    # --- what tests look at ------------------------------------------------------------------
-
-    @property
-    def writes(self) -> list[str]:
-        """Every request that can change something (``POST /query`` reads only)."""
-        return [
-            f"{r.method} {r.url.path}"
-            for r in self.requests
-            if r.method != "GET" and r.url.path != "/query"
-        ]
-
-    def client(self) -> RestateAdminClient:
-        return RestateAdminClient("http://admin.test", transport=httpx.MockTransport(self.handle))
-
-    # --- the fake API --------------------------------------------------------------------------
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        for override in self.overrides:
-            answer = override(request)
-            if answer is not None:
-                return answer
-        method, path = request.method, request.url.path
-        if path == "/query":
-            return self._query(json.loads(request.content)["query"])
-        if method == "GET" and path == "/deployments":
-            return _json(200, {"deployments": self.deployments})
-        if method == "POST" and path == "/deployments":
-            return _json(201, {"id": "dp_new", "services": []})
-        if method == "DELETE" and path.startswith("/deployments/"):
-            return self._delete_deployment(path.rsplit("/", 1)[1])
-        if method == "GET" and path == "/services":
-            return _json(200, {"services": self.services})
-        if method == "GET" and path.startswith("/services/"):
-            name = path.split("/")[2]
-            found = [s for s in self.services if s["name"] == name]
-            if not found:
-                return _error(404, f"The requested service '{name}' does not exist")
-            return _json(200, found[0])
-        if method == "POST" and path.endswith("/state"):
-            body = json.loads(request.content)
-            assert body == {"object_key": body["object_key"], "new_state": {}}
-            self.state.pop((path.split("/")[2], body["object_key"]), None)
-            return _json(202)
-        if method == "PATCH" and path.startswith("/invocations/"):
-            _, _, invocation_id, action = path.split("/")
-            return self._patch_invocation(invocation_id, action)
-        return _error(404, f"no route {method} {path}")
-
-    def _delete_deployment(self, dep_id: str) -> httpx.Response:
-        # Restate implements only forced deletion: anything else is 501 with an empty body.
-        if self.requests[-1].url.params.get("force") != "true":
-            return _json(501)
-        before = len(self.deployments)
-        self.deployments = [d for d in self.deployments if d["id"] != dep_id]
-        if len(self.deployments) == before:
-            return _error(404, f"not found in the schema registry: deployment with id '{dep_id}'")
-        return _json(202)
-
-    def _patch_invocation(self, invocation_id: str, action: str) -> httpx.Response:
-        row = next((r for r in self.invocations if r["id"] == invocation_id), None)
-        if row is None:
-            return _error(404, f"The requested invocation '{invocation_id}' does not exist")
-        completed = row["status"] == "completed"
-        if action == "kill":
-            if completed:
-                return _error(409, f"The invocation '{invocation_id}' was already completed.")
-            row.update(status="completed", completion_result="failure")
-            return _json(200)
-        assert action == "purge"
-        if not completed:
-            return _error(409, f"The invocation '{invocation_id}' is not yet completed.")
-        self.invocations.remove(row)
-        # Purging a workflow run deletes the key's state and promises too (notes §5.5).
-        self.state.pop((row["service"], row["key"]), None)
-        self.promises.pop((row["service"], row["key"]), None)
-        return _json(200)
-
-    def _query(self, sql: str) -> httpx.Response:
-        if "FROM sys_deployment" in sql:
-            return _json(200, {"rows": self._pinned_rows()})
-        service, key, handler = _literals(
-            sql, "target_service_name", "target_service_key", "target_handler_name"
-        )
-        runs = [
-            r
-            for r in self.invocations
-            if (r["service"], r["key"], r["handler"]) == (service, key, handler)
-        ]
-        if sql.startswith("SELECT (SELECT count(*)"):
-            row = {
-                "runs": len(runs),
-                "state_rows": self.state.get((service, key), 0),
-                "promises": self.promises.get((service, key), 0),
-            }
-            return _json(200, {"rows": [row]})
-        columns = ("id", "status", "completion_result")
-        return _json(200, {"rows": [{c: r[c] for c in columns if c in r} for r in runs]})
-
-    def _pinned_rows(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": d["id"],
-                "pinned_active": sum(
-                    1
-                    for r in self.invocations
-                    if r.get("pinned") == d["id"] and r["status"] != "completed"
-                ),
-            }
-            for d in self.deployments
-        ]
+from tests.unit.write_fakes import KEY, RUN_ID, WF, FakeAdmin, reply, restate_error
 
 
 @pytest.fixture
@@ -306,8 +97,8 @@ async def test_recover_treats_the_seeds_other_terminal_statuses_as_done(
 ) -> None:
     """`killed` and `cancelled` (named by the seed, not used by 1.7) are not active."""
     fake.add_run(status, "failure")
-    fake.fail("PATCH", f"/invocations/{RUN_ID}/purge", _json(200))
-    fake.fail("PATCH", f"/invocations/{RUN_ID}/kill", _error(409, "already completed"))
+    fake.fail("PATCH", f"/invocations/{RUN_ID}/purge", reply(200))
+    fake.fail("PATCH", f"/invocations/{RUN_ID}/kill", restate_error(409, "already completed"))
 
     response = await recover_stuck_workflow(admin, recover_request(), verify_timeout=0)
 
@@ -319,7 +110,7 @@ async def test_recover_reports_a_run_that_was_still_running_when_killed(
 ) -> None:
     """If the kill finds the run still running (200), it is listed as killed with a warning."""
     fake.add_run("completed", "failure")
-    fake.fail("PATCH", f"/invocations/{RUN_ID}/kill", _json(200))
+    fake.fail("PATCH", f"/invocations/{RUN_ID}/kill", reply(200))
 
     response = await recover_stuck_workflow(admin, recover_request())
 
@@ -418,7 +209,7 @@ async def test_recover_tolerates_404_on_purge(fake: FakeAdmin, admin: RestateAdm
     def purged_by_someone_else(request: httpx.Request) -> httpx.Response | None:
         if request.url.path == f"/invocations/{RUN_ID}/purge":
             fake.invocations.clear()
-            return _error(404, f"The requested invocation '{RUN_ID}' does not exist")
+            return restate_error(404, f"The requested invocation '{RUN_ID}' does not exist")
         return None
 
     fake.overrides.append(purged_by_someone_else)
@@ -434,7 +225,7 @@ async def test_recover_aborts_when_purge_finds_the_run_active(
 ) -> None:
     """A 409 on purge means the run became active again: active-invocation, state untouched."""
     fake.add_run("completed", "failure")
-    fake.fail("PATCH", f"/invocations/{RUN_ID}/purge", _error(409, "is not yet completed."))
+    fake.fail("PATCH", f"/invocations/{RUN_ID}/purge", restate_error(409, "is not yet completed."))
 
     with pytest.raises(WorkflowRetryBlocked) as caught:
         await recover_stuck_workflow(admin, recover_request())
@@ -448,7 +239,7 @@ async def test_recover_reports_purge_failed_on_a_500(
 ) -> None:
     """A non-transport purge failure is purge-failed and the state is not cleared."""
     fake.add_run("completed", "failure")
-    fake.fail("PATCH", f"/invocations/{RUN_ID}/purge", _error(500, "partition unavailable"))
+    fake.fail("PATCH", f"/invocations/{RUN_ID}/purge", restate_error(500, "partition unavailable"))
 
     with pytest.raises(WorkflowRetryBlocked) as caught:
         await recover_stuck_workflow(admin, recover_request())
@@ -463,7 +254,7 @@ async def test_recover_reports_purge_failed_when_kill_fails(
 ) -> None:
     """A kill answered with 503 stops before the purge, as purge-failed."""
     fake.add_run("completed", "failure")
-    fake.fail("PATCH", f"/invocations/{RUN_ID}/kill", _error(503, "no leader"))
+    fake.fail("PATCH", f"/invocations/{RUN_ID}/kill", restate_error(503, "no leader"))
 
     with pytest.raises(WorkflowRetryBlocked) as caught:
         await recover_stuck_workflow(admin, recover_request())
@@ -477,7 +268,7 @@ async def test_recover_reports_query_failed_on_a_500(
 ) -> None:
     """A non-transport failure of the invocation query is query-failed, with no write sent."""
     fake.add_run("completed", "failure")
-    fake.fail("POST", "/query", _error(500, "Datafusion error: Schema error"))
+    fake.fail("POST", "/query", restate_error(500, "Datafusion error: Schema error"))
 
     with pytest.raises(WorkflowRetryBlocked) as caught:
         await recover_stuck_workflow(admin, recover_request())
@@ -491,7 +282,7 @@ async def test_recover_reports_query_failed_on_a_malformed_row(
     fake: FakeAdmin, admin: RestateAdminClient
 ) -> None:
     """A query row without an id is an unexpected answer: query-failed, nothing changed."""
-    fake.fail("POST", "/query", _json(200, {"rows": [{"status": "completed"}]}))
+    fake.fail("POST", "/query", reply(200, {"rows": [{"status": "completed"}]}))
 
     with pytest.raises(WorkflowRetryBlocked) as caught:
         await recover_stuck_workflow(admin, recover_request())
@@ -554,7 +345,7 @@ async def test_recover_verification_failure_is_a_warning(
 
     def fail_leftovers(request: httpx.Request) -> httpx.Response | None:
         if request.url.path == "/query" and b"AS state_rows" in request.content:
-            return _error(503, "query engine unavailable")
+            return restate_error(503, "query engine unavailable")
         return None
 
     fake.overrides.append(fail_leftovers)
@@ -621,7 +412,7 @@ async def test_recover_service_lookup_failure_keeps_the_status(
     fake: FakeAdmin, admin: RestateAdminClient
 ) -> None:
     """A 503 on the service lookup surfaces as AdminRequestFailed with that status."""
-    fake.fail("GET", f"/services/{WF}", _error(503, "not ready"))
+    fake.fail("GET", f"/services/{WF}", restate_error(503, "not ready"))
 
     with pytest.raises(AdminRequestFailed) as caught:
         await recover_stuck_workflow(admin, recover_request())
@@ -649,7 +440,7 @@ async def test_force_redeploy_keeps_restates_refusal(
     fake: FakeAdmin, admin: RestateAdminClient
 ) -> None:
     """A discovery failure is AdminRequestFailed with Restate's status and message."""
-    fake.fail("POST", "/deployments", _error(500, "[META0003] Connection refused"))
+    fake.fail("POST", "/deployments", restate_error(500, "[META0003] Connection refused"))
 
     with pytest.raises(AdminRequestFailed) as caught:
         await force_redeploy(admin, ForceRedeployRequest(service_url="http://ddwf:9080"))
@@ -795,7 +586,9 @@ async def test_cleanup_delete_404_counts_as_deleted(
 ) -> None:
     """A deployment deleted by someone else meanwhile (404) is reported deleted, already gone."""
     _stale_setup(fake)
-    fake.fail("DELETE", "/deployments/dp_drained", _error(404, "not found in the schema registry"))
+    fake.fail(
+        "DELETE", "/deployments/dp_drained", restate_error(404, "not found in the schema registry")
+    )
 
     response = await cleanup_stale_deployments(admin, CleanupRequest(service_url=KEEP_URL))
 
@@ -804,7 +597,7 @@ async def test_cleanup_delete_404_counts_as_deleted(
 
 @pytest.mark.parametrize(
     "failure",
-    [_error(500, "metadata store unavailable"), httpx.ConnectError("connection reset")],
+    [restate_error(500, "metadata store unavailable"), httpx.ConnectError("connection reset")],
     ids=["http-500", "transport"],
 )
 async def test_cleanup_one_failed_delete_does_not_fail_the_call(
@@ -828,7 +621,7 @@ async def test_cleanup_unreadable_usage_deletes_nothing_unforced(
 ) -> None:
     """When the pinned-invocation query fails, no deployment can be proven drained: all skipped."""
     _stale_setup(fake)
-    fake.fail("POST", "/query", _error(500, "Datafusion error"))
+    fake.fail("POST", "/query", restate_error(500, "Datafusion error"))
 
     response = await cleanup_stale_deployments(admin, CleanupRequest(service_url=KEEP_URL))
 
@@ -843,7 +636,7 @@ async def test_cleanup_list_failure_keeps_the_status(
     fake: FakeAdmin, admin: RestateAdminClient
 ) -> None:
     """A non-transport failure to list deployments raises AdminRequestFailed with its status."""
-    fake.fail("GET", "/deployments", _error(503, "not ready"))
+    fake.fail("GET", "/deployments", restate_error(503, "not ready"))
 
     with pytest.raises(AdminRequestFailed) as caught:
         await cleanup_stale_deployments(admin, CleanupRequest(service_url=KEEP_URL))

@@ -1,0 +1,51 @@
+"""force-redeploy: register the live workflow service URL and return its deployment id.
+
+Nothing is drained or deleted here (the operator guide: "It does not drain or delete old
+deployments"). ``force`` is always sent explicitly because Restate's default changed in 1.6: true
+before, false on unprefixed paths since, where a re-registration with changed services is a silent
+no-op. The plan is the request itself: registration depends on no server fact a preview could see
+go stale.
+"""
+
+from __future__ import annotations
+
+from core.models import (
+    ForceRedeployRequest,
+    ForceRedeployResponse,
+    RedeployPlan,
+    parse_request,
+    to_json_dict,
+)
+from core.restate.client import RestateAdminClient
+
+
+def redeploy_args(
+    service_url: str | None, *, default: str | None, force: bool = True
+) -> dict[str, object]:
+    """The request body of a surface's redeploy command. Only an absent ``service_url`` (None)
+    takes ``default``; anything given, even ``""``, is passed on for validation, so an explicitly
+    empty URL is INVALID_INPUT naming ``serviceUrl``, never a silent fallback to the default."""
+    url = default if service_url is None else service_url
+    return {"force": force} if url is None else {"serviceUrl": url, "force": force}
+
+
+def plan_redeploy(req: ForceRedeployRequest) -> RedeployPlan:
+    return RedeployPlan(service_url=req.service_url, force=req.force)
+
+
+async def force_redeploy(
+    admin: RestateAdminClient, req: ForceRedeployRequest, *, expected: RedeployPlan | None = None
+) -> ForceRedeployResponse:
+    """Register ``req.service_url`` (forced unless ``req.force`` is false); return its id.
+
+    Transport failures raise ``AdminUnreachable``; a refusal (for example discovery failing
+    because the service is down, Restate's META0003) raises ``AdminRequestFailed`` with Restate's
+    status and message.
+    """
+    # Validated again: a model built without validation must not reach Restate.
+    req = parse_request(ForceRedeployRequest, to_json_dict(req))
+    plan = plan_redeploy(req)
+    if expected is not None and expected != plan:
+        raise ValueError("the confirmed redeploy plan was made for other arguments")
+    registered = await admin.register_deployment(plan.service_url, force=plan.force)
+    return ForceRedeployResponse(deployment_id=registered.id)

@@ -1,0 +1,409 @@
+"""Plan, then apply: previews are checked and audited, and a write runs the plan it previewed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Final
+
+import pytest
+
+from core.advice import advise
+from core.audit import Actor
+from core.authz import OPERATOR
+from core.errors import (
+    DeploymentNotFound,
+    InvalidInput,
+    PreviewOutdated,
+    WorkflowRetryBlocked,
+)
+from core.models import (
+    AdminReadout,
+    CleanupPlan,
+    CleanupResponse,
+    DeploymentItem,
+    DeploymentsReadout,
+    DoctorReport,
+    DrainState,
+    IngressReadout,
+    InvocationsReadout,
+    RecoverResponse,
+    ServicesReadout,
+)
+from core.operations import Attempt, Operations
+from core.plans import rules
+from core.restate.client import RestateAdminClient
+from core.restate.queries import deployment_facts
+from tests.fakes import FakeAuditLog
+from tests.unit.write_fakes import KEY, RUN_ID, WF, FakeAdmin
+
+NOW = datetime(2026, 5, 9, 10, 0, tzinfo=UTC)
+KEEP_URL = "http://ddwf:9080/"
+CLEANUP: Final = "cleanup-stale-deployments"
+RECOVER: Final = "recover-stuck-workflow"
+
+
+def attempt() -> Attempt:
+    return Attempt(actor=Actor(id="U0OPERATOR", surface="cli", role=OPERATOR), request_id="req_1")
+
+
+@pytest.fixture
+def fake() -> FakeAdmin:
+    admin = FakeAdmin()
+    admin.add_workflow()
+    return admin
+
+
+@pytest.fixture
+def audit() -> FakeAuditLog:
+    return FakeAuditLog()
+
+
+@pytest.fixture
+async def ops(fake: FakeAdmin, audit: FakeAuditLog) -> AsyncIterator[Operations]:
+    admin: RestateAdminClient
+    async with fake.client() as admin:
+        yield Operations(
+            admin=admin, ingress=None, audit=audit, live_service_url=KEEP_URL, now=lambda: NOW
+        )
+
+
+def fleet(fake: FakeAdmin) -> None:
+    """dp_keep (kept), dp_old (drained) and dp_busy (one suspended run pinned to it)."""
+    fake.services = []
+    fake.add_workflow(deployment="dp_keep")
+    fake.add_deployment("dp_old", "http://old:9080/", "2026-05-09T09:00:00.000000000Z")
+    fake.add_deployment("dp_busy", "http://busy:9080/", "2026-05-09T09:30:00.000000000Z")
+    fake.add_deployment("dp_keep", KEEP_URL, "2026-05-09T10:00:00.000000000Z")
+    fake.add_run("suspended", run_id="inv_busy", key="busy", pinned="dp_busy")
+
+
+def readout(items: list[DeploymentItem]) -> DoctorReport:
+    """A healthy readout listing ``items``."""
+    return DoctorReport(
+        ingress=IngressReadout(status="ok"),
+        admin=AdminReadout(status="ok"),
+        deployments=DeploymentsReadout(status="ok", items=items),
+        services=ServicesReadout(status="ok"),
+        invocations=InvocationsReadout(status="ok"),
+        checked_at="2026-05-09T10:00:00.000Z",
+    )
+
+
+def rows(response: CleanupResponse) -> dict[str, tuple[str, str | None, str | None]]:
+    return {item.id: (item.action, item.reason, item.changed) for item in response.report}
+
+
+def phases(audit: FakeAuditLog) -> list[tuple[str, str, str]]:
+    finishes = {f.attempt_id: f.outcome for f in audit.finishes}
+    return [(s.phase, s.route, finishes.get(s.attempt_id, "-")) for s in audit.starts]
+
+
+# --- the shared rules ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("latest_for", "pinned", "expected"),
+    [
+        (["Wf"], None, "active"),
+        (["Wf"], 3, "active"),
+        ([], 2, "draining"),
+        ([], 0, "drained"),
+        ([], None, "unknown"),
+        (None, 0, "unknown"),
+    ],
+)
+def test_drain_state_is_never_drained_on_a_missing_fact(
+    latest_for: list[str] | None, pinned: int | None, expected: DrainState
+) -> None:
+    """Holding a latest revision is active; drained needs both facts known and zero pins."""
+    assert expected == rules.drain_state(latest_for, pinned)
+
+
+@pytest.mark.parametrize(
+    ("status", "active"),
+    [("completed", False), ("killed", False), ("cancelled", False), ("paused", True), ("x", True)],
+)
+def test_every_status_but_the_terminal_ones_is_active(status: str, active: bool) -> None:
+    """Unknown future statuses are active, like paused and running."""
+    assert active == rules.is_active(status)
+
+
+def test_url_identity_has_two_named_relations() -> None:
+    """An operator's URL names a deployment only exactly; Restate's endpoint ignores scheme."""
+    assert rules.same_url("http://ddwf:9080/", "http://ddwf:9080")
+    assert not rules.same_url("http://ddwf:9080/", "https://ddwf:9080/")
+    assert rules.same_endpoint("http://ddwf:9080/", "https://DDWF:9080")
+
+
+# --- previews are audited -----------------------------------------------------------------------
+
+
+async def test_a_preview_is_audited_as_a_preview(ops: Operations, audit: FakeAuditLog) -> None:
+    """A successful preview leaves a start (phase preview) and a succeeded finish."""
+    await ops.preview(attempt(), "force-redeploy", {"serviceUrl": KEEP_URL})
+
+    assert phases(audit) == [("preview", "force-redeploy", "succeeded")]
+
+
+async def test_a_failed_preview_is_audited_with_its_code(
+    ops: Operations, audit: FakeAuditLog, fake: FakeAdmin
+) -> None:
+    """A cleanup preview for an unregistered URL fails, and that failure is in the audit."""
+    fleet(fake)
+
+    with pytest.raises(DeploymentNotFound) as caught:
+        await ops.preview(attempt(), CLEANUP, {"serviceUrl": "http://admin:hunter2@nope:1/"})
+
+    assert caught.value.request_id == "req_1"
+    assert "hunter2" not in caught.value.message
+    assert phases(audit) == [("preview", CLEANUP, "failed")]
+    assert audit.finishes[0].error_code == "RESTATE_DEPLOYMENT_NOT_FOUND"
+    assert audit.starts[0].args == {"serviceUrl": "http://REDACTED@nope:1/"}
+
+
+async def test_a_preview_answers_when_the_audit_store_is_down_but_the_write_does_not(
+    ops: Operations, audit: FakeAuditLog, fake: FakeAdmin
+) -> None:
+    """A preview changes nothing, so it still answers; the write after it is refused."""
+    fleet(fake)
+    audit.available = False
+
+    advice = await ops.preview(attempt(), CLEANUP, {"serviceUrl": KEEP_URL})
+    with pytest.raises(Exception, match="audit") as caught:
+        await ops.execute(attempt(), CLEANUP, advice.args, expected=advice.plan)
+
+    assert getattr(caught.value, "code", None) == "AUDIT_UNAVAILABLE"
+    assert fake.writes == []
+
+
+# --- recover: the preview checks before asking ------------------------------------------------
+
+
+async def test_recover_preview_names_the_runs_it_will_purge(
+    ops: Operations, fake: FakeAdmin
+) -> None:
+    """The preview has checked the service and the key, and names the run ids it purges."""
+    fake.add_run("completed", "failure")
+
+    advice = await ops.preview(attempt(), RECOVER, {"serviceName": WF, "serviceKey": KEY})
+
+    assert f"Checked: {WF} is a workflow" in advice.preview
+    assert f"({RUN_ID})" in advice.preview
+    assert fake.writes == []
+
+
+async def test_recover_preview_of_an_unknown_service_names_the_field(
+    ops: Operations, audit: FakeAuditLog, fake: FakeAdmin
+) -> None:
+    """A preview says the service does not exist before anyone is asked to confirm."""
+    with pytest.raises(InvalidInput) as caught:
+        await ops.preview(attempt(), RECOVER, {"serviceName": "Nope", "serviceKey": KEY})
+
+    assert caught.value.field == "serviceName"
+    assert phases(audit) == [("preview", RECOVER, "failed")]
+    assert fake.writes == []
+
+
+async def test_recover_preview_says_it_would_be_refused(
+    ops: Operations, audit: FakeAuditLog, fake: FakeAdmin
+) -> None:
+    """An active run refuses at preview time with the write's own reason, audited as blocked."""
+    fake.add_run("backing-off")
+
+    with pytest.raises(WorkflowRetryBlocked) as caught:
+        await ops.preview(attempt(), RECOVER, {"serviceName": WF, "serviceKey": KEY})
+
+    assert (caught.value.reason, caught.value.invocation_ids) == ("active-invocation", [RUN_ID])
+    assert phases(audit) == [("preview", RECOVER, "blocked")]
+    assert fake.writes == []
+
+
+async def test_recover_runs_the_previewed_plan(ops: Operations, fake: FakeAdmin) -> None:
+    """Confirming an unchanged preview purges exactly the runs it named."""
+    fake.add_run("completed", "failure")
+    args = {"serviceName": WF, "serviceKey": KEY}
+    advice = await ops.preview(attempt(), RECOVER, args)
+
+    result = await ops.execute(attempt(), RECOVER, args, expected=advice.plan)
+
+    assert isinstance(result.response, RecoverResponse)
+    assert result.response.purged == [RUN_ID]
+
+
+async def test_recover_refuses_when_the_runs_changed_since_the_preview(
+    ops: Operations, audit: FakeAuditLog, fake: FakeAdmin
+) -> None:
+    """A failed run that appeared after a "nothing to purge" preview is not purged unseen."""
+    args = {"serviceName": WF, "serviceKey": KEY}
+    advice = await ops.preview(attempt(), RECOVER, args)
+    fake.add_run("completed", "failure")
+
+    with pytest.raises(PreviewOutdated) as caught:
+        await ops.execute(attempt(), RECOVER, args, expected=advice.plan)
+
+    assert caught.value.changes == [
+        f"the runs of {WF}/{KEY} were no run at the preview, {RUN_ID} now"
+    ]
+    assert fake.writes == []
+    assert audit.finishes[-1].error_code == "PREVIEW_OUTDATED"
+
+
+# --- cleanup: the preview is the plan; execution re-checks each step ---------------------------
+
+
+async def cleanup_preview(ops: Operations) -> CleanupPlan:
+    advice = await ops.preview(attempt(), CLEANUP, {"serviceUrl": KEEP_URL})
+    assert isinstance(advice.plan, CleanupPlan)
+    return advice.plan
+
+
+async def execute_cleanup(ops: Operations, plan: CleanupPlan) -> CleanupResponse:
+    result = await ops.execute(attempt(), CLEANUP, {"serviceUrl": KEEP_URL}, expected=plan)
+    assert isinstance(result.response, CleanupResponse)
+    return result.response
+
+
+async def test_cleanup_preview_is_exactly_what_runs(ops: Operations, fake: FakeAdmin) -> None:
+    """With nothing changed, the write deletes what the preview said and skips the rest."""
+    fleet(fake)
+    plan = await cleanup_preview(ops)
+
+    response = await execute_cleanup(ops, plan)
+
+    assert [(s.deployment.id, s.action, s.reason) for s in plan.steps] == [
+        ("dp_keep", "keep", "matches-service-url"),
+        ("dp_busy", "skip", "draining"),
+        ("dp_old", "delete", "drained"),
+    ]
+    assert rows(response) == {
+        "dp_keep": ("kept", "matches-service-url", None),
+        "dp_busy": ("skipped", "draining", None),
+        "dp_old": ("deleted", "drained", None),
+    }
+
+
+async def test_cleanup_skips_a_deployment_that_became_busy_after_the_preview(
+    ops: Operations, fake: FakeAdmin
+) -> None:
+    """A drained deployment that got a pinned run since the preview is skipped, saying so."""
+    fleet(fake)
+    plan = await cleanup_preview(ops)
+    fake.add_run("running", run_id="inv_new", key="new", pinned="dp_old")
+
+    response = await execute_cleanup(ops, plan)
+
+    assert rows(response)["dp_old"] == (
+        "skipped",
+        "draining",
+        "drained at the preview, draining now",
+    )
+    assert fake.writes == []
+
+
+async def test_cleanup_never_deletes_what_the_preview_skipped(
+    ops: Operations, fake: FakeAdmin
+) -> None:
+    """A deployment that drained after the preview skipped it stays: nobody confirmed it."""
+    fleet(fake)
+    plan = await cleanup_preview(ops)
+    fake.invocations = [r for r in fake.invocations if r["id"] != "inv_busy"]
+
+    response = await execute_cleanup(ops, plan)
+
+    assert rows(response)["dp_busy"] == (
+        "skipped",
+        "draining",
+        "draining at the preview, drained now; not deleted: the preview skipped it",
+    )
+    assert fake.writes == ["DELETE /deployments/dp_old"]
+
+
+async def test_cleanup_leaves_a_deployment_registered_after_the_preview(
+    ops: Operations, fake: FakeAdmin
+) -> None:
+    """A drained deployment the preview never listed is skipped as not-in-preview."""
+    fleet(fake)
+    plan = await cleanup_preview(ops)
+    fake.add_deployment("dp_late", "http://late:9080/", "2026-05-09T09:45:00.000000000Z")
+
+    response = await execute_cleanup(ops, plan)
+
+    assert rows(response)["dp_late"] == (
+        "skipped",
+        "not-in-preview",
+        "registered after the preview",
+    )
+    assert fake.writes == ["DELETE /deployments/dp_old"]
+
+
+async def test_cleanup_reports_a_deployment_removed_since_the_preview(
+    ops: Operations, fake: FakeAdmin
+) -> None:
+    """A deployment deleted by someone else after the preview is reported already gone."""
+    fleet(fake)
+    plan = await cleanup_preview(ops)
+    fake.deployments = [d for d in fake.deployments if d["id"] != "dp_old"]
+
+    response = await execute_cleanup(ops, plan)
+
+    assert rows(response)["dp_old"] == ("deleted", "already-gone", "gone before the cleanup ran")
+    assert fake.writes == []
+
+
+async def test_cleanup_refuses_when_the_kept_deployment_changed(
+    ops: Operations, fake: FakeAdmin
+) -> None:
+    """A newer registration of the kept URL since the preview refuses the whole cleanup."""
+    fleet(fake)
+    plan = await cleanup_preview(ops)
+    fake.add_deployment("dp_newer", KEEP_URL, "2026-05-09T11:00:00.000000000Z")
+
+    with pytest.raises(PreviewOutdated) as caught:
+        await execute_cleanup(ops, plan)
+
+    assert caught.value.changes == ["the deployment to keep is now dp_newer, not dp_keep"]
+    assert fake.writes == []
+
+
+async def test_doctor_advice_carries_the_plan_the_write_runs(
+    ops: Operations, fake: FakeAdmin
+) -> None:
+    """The cleanup button's plan is the cleanup planner's, so confirming it runs it as shown."""
+    fleet(fake)
+    async with fake.client() as admin:
+        items = (await deployment_facts(admin)).items
+    (advice,) = advise(readout(items), live_service_url=KEEP_URL)
+
+    assert isinstance(advice.plan, CleanupPlan)
+    response = await execute_cleanup(ops, advice.plan)
+
+    assert rows(response)["dp_old"] == ("deleted", "drained", None)
+
+
+# --- force-redeploy: an explicitly empty URL is bad input ----------------------------------------
+
+
+async def test_an_explicitly_empty_service_url_is_invalid_input_never_the_default(
+    ops: Operations, audit: FakeAuditLog, fake: FakeAdmin
+) -> None:
+    """`redeploy ""` names serviceUrl as bad input; only an absent URL takes the default."""
+    assert ops.redeploy_args(None) == {"serviceUrl": KEEP_URL, "force": True}
+    args = ops.redeploy_args("")
+
+    with pytest.raises(InvalidInput) as caught:
+        await ops.execute(attempt(), "force-redeploy", args)
+
+    assert (caught.value.field, caught.value.rule) == ("serviceUrl", "must be a non-empty URL")
+    assert fake.requests == []
+    assert phases(audit) == [("execute", "force-redeploy", "failed")]
+
+
+async def test_a_missing_service_url_without_a_default_is_required(audit: FakeAuditLog) -> None:
+    """Without RESTATE_SERVICE_URL an absent URL is INVALID_INPUT "is required"."""
+    ops = Operations(admin=None, ingress=None, audit=audit, live_service_url=None)
+
+    with pytest.raises(InvalidInput) as caught:
+        await ops.preview(attempt(), "force-redeploy", ops.redeploy_args(None))
+
+    assert (caught.value.field, caught.value.rule) == ("serviceUrl", "is required")
