@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from core.errors import PendingActionUnavailable
-from core.models import DoctorReport, Route
+from core.models import DoctorReport, Plan, Route
 
 DEFAULT_TTL = timedelta(minutes=15)
 
@@ -34,6 +34,8 @@ class PendingAction(BaseModel):
     origin_request_id: str | None = None
     #: The readout the offer was based on, so the verify readout can say what changed.
     baseline: DoctorReport | None = None
+    #: The plan the offer's preview showed: the click runs it, or says what changed since.
+    plan: Plan | None = None
 
 
 class PendingActions:

@@ -34,6 +34,7 @@ async def offer_writes(
             context={**context, "title": item.title},
             origin_request_id=origin_request_id,
             baseline=baseline,
+            plan=item.plan,
         )
         try:
             offers.append(Offer(item, await pending.offer(action)))

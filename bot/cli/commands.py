@@ -66,7 +66,7 @@ async def write(
     if not yes and not await confirm("Proceed?", io.stdin, io.err):
         io.note("Declined: nothing was changed.")
         return ExitCode.DECLINED
-    result = await services.operations.execute(attempt, route, args)
+    result = await services.operations.execute(attempt, route, args, expected=preview.plan)
     if io.json:
         io.dump({**to_json_dict(result.response), "requestId": result.request_id})
     else:

@@ -94,7 +94,9 @@ async def _run(
 ) -> bool:
     """Run the stored write; post what was done (or the error) under the message."""
     try:
-        result = await deps.operations.execute(attempt, pending.route, pending.args)
+        result = await deps.operations.execute(
+            attempt, pending.route, pending.args, expected=pending.plan
+        )
     except OpsError as exc:  # the outcome of the operation, reported where it was asked for
         await clicked.reply(failure_message(title, exc, attempt.actor.id))
         return False
