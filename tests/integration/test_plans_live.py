@@ -1,0 +1,109 @@
+"""A write re-checks its previewed plan against a real restate-server when it runs.
+
+Each test previews (plans from the server's facts), changes the world the way a second operator or
+a running workflow would, then executes the previewed plan and checks the safe thing happened.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.devstack import WorkflowIngress
+from bot.devstack.waiting import invocation_row, wait_for_status
+from core.errors import PreviewOutdated
+from core.models import CleanupRequest, RecoverRequest
+from core.plans.cleanup import cleanup_stale_deployments, read_cleanup_plan
+from core.plans.recover import read_recover_plan, recover_stuck_workflow
+from core.restate.client import RestateAdminClient
+from tests.integration.conftest import (
+    RegisteredWorkflowService,
+    StartRestate,
+    StartWorkflowService,
+)
+from tests.integration.test_recovery_live import deployment_ids_eventually, wait_until_pinned
+
+pytestmark = pytest.mark.integration
+
+RECOVERY = "IdentityRecoveryWorkflow"
+
+
+async def test_cleanup_does_not_delete_what_drained_after_the_preview(
+    fresh_restate: StartRestate, start_workflow_service: StartWorkflowService
+) -> None:
+    """Previewed as draining, drained by the time the write runs: skipped, saying what changed."""
+    server = await fresh_restate()
+    old, keep = await start_workflow_service(), await start_workflow_service()
+    async with (
+        RestateAdminClient(server.admin_url) as admin,
+        WorkflowIngress(server.ingress_url) as ingress,
+    ):
+        old_id = (await admin.register_deployment(old.url, force=True)).id
+        await ingress.submit(RECOVERY, "pinned", {"mode": "hang"})
+        await wait_until_pinned(admin, RECOVERY, "pinned")
+        keep_id = (await admin.register_deployment(keep.url, force=True)).id
+        req = CleanupRequest(service_url=keep.url)
+        preview = await read_cleanup_plan(admin, req)
+        await ingress.approve(RECOVERY, "pinned", "approved")
+        await wait_for_status(admin, RECOVERY, "pinned", "completed")
+
+        response = await cleanup_stale_deployments(admin, req, expected=preview)
+
+        assert [(s.deployment.id, s.action, s.reason) for s in preview.steps] == [
+            (keep_id, "keep", "matches-service-url"),
+            (old_id, "skip", "draining"),
+        ]
+        (row,) = [item for item in response.report if item.id == old_id]
+        assert (row.action, row.reason, row.drain_state, row.changed) == (
+            "skipped",
+            "draining",
+            "drained",
+            "draining at the preview, drained now; not deleted: the preview skipped it",
+        )
+        assert {d.id for d in await admin.list_deployments()} == {old_id, keep_id}
+
+
+async def test_cleanup_leaves_a_deployment_registered_after_the_preview(
+    fresh_restate: StartRestate, start_workflow_service: StartWorkflowService
+) -> None:
+    """The previewed drained deployment is deleted; one registered since is left, with why."""
+    server = await fresh_restate()
+    old, keep, late = [await start_workflow_service() for _ in range(3)]
+    async with RestateAdminClient(server.admin_url) as admin:
+        old_id = (await admin.register_deployment(old.url, force=True)).id
+        keep_id = (await admin.register_deployment(keep.url, force=True)).id
+        req = CleanupRequest(service_url=keep.url)
+        preview = await read_cleanup_plan(admin, req)
+        late_id = (await admin.register_deployment(late.url, force=True)).id
+
+        response = await cleanup_stale_deployments(admin, req, expected=preview)
+
+        actions = {item.id: (item.action, item.reason, item.changed) for item in response.report}
+        assert actions[old_id] == ("deleted", "drained", None)
+        assert actions[late_id] == ("skipped", "not-in-preview", "registered after the preview")
+        remaining = {keep_id, late_id}
+        assert await deployment_ids_eventually(admin, remaining) == remaining
+
+
+async def test_recover_refuses_a_run_that_failed_after_the_preview(
+    workflow_service: RegisteredWorkflowService,
+    restate_admin: RestateAdminClient,
+    ingress: WorkflowIngress,
+    workflow_key: str,
+) -> None:
+    """Previewed with no run to purge, the key failed meanwhile: refused, the run left as is."""
+    req = RecoverRequest(service_name=RECOVERY, service_key=workflow_key)
+    preview = await read_recover_plan(restate_admin, req)
+    submission = await ingress.submit(RECOVERY, workflow_key, {"mode": "fail"})
+    await wait_for_status(restate_admin, RECOVERY, workflow_key, "completed")
+
+    with pytest.raises(PreviewOutdated) as caught:
+        await recover_stuck_workflow(restate_admin, req, expected=preview)
+
+    assert preview.purge == []
+    assert caught.value.changes == [
+        f"the runs of {RECOVERY}/{workflow_key} were no run at the preview, "
+        f"{submission.invocation_id} now"
+    ]
+    row = await invocation_row(restate_admin, RECOVERY, workflow_key)
+    assert row is not None
+    assert (row["id"], row["status"]) == (submission.invocation_id, "completed")
