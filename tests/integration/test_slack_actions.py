@@ -157,18 +157,17 @@ async def test_expired_button_is_refused(
 async def test_blocked_recovery_reports_reason_and_invocation(
     bot: SlackBot, restate_stack: RestateStack, key: str
 ) -> None:
-    """Recovering a key whose run is still active is refused with the reason and invocation id."""
-    async with WorkflowIngress(restate_stack.ingress_url) as ingress:
-        running = await ingress.submit(WORKFLOW, key, {"mode": "hang"})
-    async with RestateAdminClient(restate_stack.admin_url) as admin:
-        await wait_for_status(admin, WORKFLOW, key, "suspended")
-
+    """A key whose run became active after the preview is refused with the reason and id."""
     await bot.command(f"recover {WORKFLOW} {key} customer retried twice")
 
     [preview] = await bot.fake.wait_for("chat.postMessage")
     assert f"Confirm: Recover {WORKFLOW}/{key}" in preview.text
     assert "customer retried twice" in preview.text
     [button] = buttons(preview)
+    async with WorkflowIngress(restate_stack.ingress_url) as ingress:
+        running = await ingress.submit(WORKFLOW, key, {"mode": "hang"})
+    async with RestateAdminClient(restate_stack.admin_url) as admin:
+        await wait_for_status(admin, WORKFLOW, key, "suspended")
     await bot.click(preview, button)
     await bot.fake.wait_for("chat.update", count=2)
     outcome, verify = thread(bot, preview)
