@@ -1,7 +1,7 @@
 """Who may operate: the Slack allowlist and the HTTP API keys. Pure, Slack-agnostic.
 
-The seed's "system operate permission" is the role ``operator``. Surfaces decide an actor's role
-with the helpers here; ``core.operations`` refuses every operation to any other role.
+The operator guide's "system operate permission" is the role ``operator``. Surfaces decide an
+actor's role with the helpers here; ``core.operations`` refuses every operation to any other role.
 """
 
 from __future__ import annotations
