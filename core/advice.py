@@ -33,6 +33,7 @@ from core.models import (
 )
 from core.plans.cleanup import DUPLICATE, plan_cleanup
 from core.plans.rules import newest, same_endpoint
+from core.timestamps import iso_utc
 
 #: Recovery offers at most this many keys (and inspections) per readout: one incident at a time.
 MAX_PER_KIND = 5
@@ -222,7 +223,7 @@ def _recoverable(failure: FailureItem, key: str, report: DoctorReport) -> bool:
 
 
 def _recover(failure: FailureItem, key: str) -> Advice:
-    when = f" at {failure.failed_at}" if failure.failed_at else ""
+    when = f" at {iso_utc(failure.failed_at)}" if failure.failed_at else ""
     error = f": {failure.error_message}" if failure.error_message else ""
     return recover_advice(
         failure.service_name,

@@ -11,6 +11,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from core.timestamps import UtcTime
+
 Surface = Literal["slack", "http", "cli"]
 #: ``preview``: what a write would change, shown before anyone confirms (it changes nothing).
 Phase = Literal["execute", "preview"]
@@ -40,7 +42,7 @@ class AttemptStart(BaseModel):
     #: Sanitized arguments (URL user info replaced by REDACTED, secrets removed).
     args: dict[str, Any]
     reason: str | None = None
-    started_at: str
+    started_at: UtcTime
     #: Where it happened, e.g. {"channel": "C123", "message_ts": "1700000000.000100"} for Slack.
     context: dict[str, str] = {}
 
@@ -51,7 +53,7 @@ class AttemptFinish(BaseModel):
     attempt_id: str
     request_id: str
     outcome: Outcome
-    finished_at: str
+    finished_at: UtcTime
     error_code: str | None = None
     error_message: str | None = None
 

@@ -13,24 +13,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from core.audit import AttemptView, Outcome
 from core.audit_chain import VerifyResult
+from core.timestamps import iso_utc
 
 IN_PROGRESS_GRACE = timedelta(minutes=5)
 ShownOutcome = Outcome | Literal["in-progress"]
 _MAX_VALUE = 60
-
-
-def parse_time(text: str) -> datetime | None:
-    """An ISO 8601 timestamp as an aware UTC datetime; None when it cannot be read."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def shown_outcome(
@@ -39,8 +31,7 @@ def shown_outcome(
     """The finish's outcome; without one, ``in-progress`` within ``grace``, else ``interrupted``."""
     if view.finish is not None:
         return view.finish.outcome
-    started = parse_time(view.start.started_at)
-    if started is not None and now - started < grace:
+    if now - view.start.started_at < grace:
         return "in-progress"
     return "interrupted"
 
@@ -48,8 +39,7 @@ def shown_outcome(
 def render_line(view: AttemptView, now: datetime, grace: timedelta = IN_PROGRESS_GRACE) -> str:
     """``when  who  what  outcome  request-id`` for one attempt."""
     start, finish = view.start, view.finish
-    started = parse_time(start.started_at)
-    when = started.strftime("%Y-%m-%dT%H:%M:%SZ") if started else start.started_at
+    when = start.started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     actor = start.actor
     who = actor.id + (f" ({actor.display_name})" if actor.display_name else "")
     who += f" [{actor.role}, {actor.surface}]"
@@ -85,8 +75,8 @@ def view_json(
         "args": start.args,
         "reason": start.reason,
         "context": start.context,
-        "startedAt": start.started_at,
-        "finishedAt": finish.finished_at if finish else None,
+        "startedAt": iso_utc(start.started_at),
+        "finishedAt": iso_utc(finish.finished_at) if finish else None,
         "outcome": shown_outcome(view, now, grace),
         "errorCode": finish.error_code if finish else None,
         "errorMessage": finish.error_message if finish else None,

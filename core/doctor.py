@@ -198,7 +198,7 @@ async def run_doctor(
         raise AdminUnreachable(
             "No Restate admin URL is configured, so doctor cannot probe anything."
         )
-    checked_at = queries.iso_utc(now())
+    checked_at = now()
     deadline = _Deadline(asyncio.get_running_loop().time() + probe_timeout_s, probe_timeout_s)
     # One GET /services for two readouts. Shielded: a reader that times out must not cancel
     # the request for the other reader.

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, 
 from pydantic.alias_generators import to_camel
 
 from core.errors import InvalidInput
+from core.timestamps import UtcTime
 
 ComponentStatus = Literal["ok", "degraded", "unreachable"]
 DrainState = Literal["active", "draining", "drained", "unknown"]
@@ -58,7 +59,7 @@ class AdminReadout(ApiModel):
 class DeploymentItem(ApiModel):
     id: str
     service_url: str
-    created_at: str | None = None
+    created_at: UtcTime | None = None
     # Beyond the operator guide: what operators look for first when cleaning up.
     drain_state: DrainState = "unknown"
     #: Active invocations pinned to this deployment (None when the count failed).
@@ -91,7 +92,7 @@ class FailureItem(ApiModel):
     service_name: str
     service_key: str | None = None
     handler: str | None = None
-    failed_at: str | None = None
+    failed_at: UtcTime | None = None
     error_message: str | None = None
 
 
@@ -106,7 +107,7 @@ class StuckItem(ApiModel):
     retry_count: int | None = None
     error_code: str | None = None
     error_message: str | None = None
-    modified_at: str | None = None
+    modified_at: UtcTime | None = None
 
 
 InvocationPart = Literal["byStatus", "recentFailures", "stuck"]
@@ -182,7 +183,7 @@ class DoctorReport(ApiModel):
     deployments: DeploymentsReadout
     services: ServicesReadout
     invocations: InvocationsReadout
-    checked_at: str
+    checked_at: UtcTime
     #: Beyond the operator guide: computed from the readout unless given (e.g. read back).
     verdict: Verdict = Field(default_factory=_judged)
 

@@ -58,7 +58,6 @@ from core.plans.recover import read_recover_plan, recover_stuck_workflow
 from core.plans.redeploy import force_redeploy, plan_redeploy, redeploy_args
 from core.redact import sanitize
 from core.restate.client import RestateAdminClient, RestateIngressClient
-from core.restate.queries import iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -333,7 +332,7 @@ class Operations:
             phase=phase,
             args=sanitize(dict(args)),
             reason=attempt.reason,
-            started_at=iso_utc(self._now()),
+            started_at=self._now(),
             context=dict(attempt.context),
         )
 
@@ -349,7 +348,7 @@ class Operations:
             attempt_id=audited.start.attempt_id,
             request_id=audited.start.request_id,
             outcome=outcome,
-            finished_at=iso_utc(self._now()),
+            finished_at=self._now(),
             error_code=code,
             error_message=message,
         )

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from core.models import DeploymentItem, DrainState
@@ -21,6 +22,7 @@ from core.models import DeploymentItem, DrainState
 #: The operator guide's statuses that are not active. Restate 1.7 reports kills and cancellations
 #: as ``completed``; the other two are accepted should a server ever report them.
 TERMINAL_STATUSES = frozenset({"completed", "killed", "cancelled"})
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def same_url(registered: str, requested: str) -> bool:
@@ -75,4 +77,4 @@ def active_status_sql(column: str) -> str:
 
 def newest(items: Iterable[DeploymentItem]) -> DeploymentItem:
     """The newest deployment (Restate itself overwrites the newest match of an endpoint)."""
-    return max(items, key=lambda d: (d.created_at or "", d.id))
+    return max(items, key=lambda d: (d.created_at or _NEVER, d.id))

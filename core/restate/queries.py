@@ -15,7 +15,6 @@ import asyncio
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -26,6 +25,7 @@ from core.plans import rules
 from core.restate.client import RestateAdminClient
 from core.restate.sql import literal
 from core.restate.wire import Deployment, Service
+from core.timestamps import parse_utc
 
 #: Statuses of invocations that keep retrying or gave up retrying (1.5+ default is to pause).
 STUCK_STATUSES = ("backing-off", "paused")
@@ -47,26 +47,6 @@ def _rows(model: type[Row], rows: list[dict[str, Any]], what: str) -> list[Row]:
         raise AdminRequestFailed(
             "POST", "/query", 200, f"unexpected {what} row: {exc.errors()[0]['msg']}"
         ) from exc
-
-
-def iso_utc(moment: datetime) -> str:
-    """ISO 8601 UTC with milliseconds, as the operator guide writes ``2026-05-09T10:07:19.000Z``."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def normalize_timestamp(raw: str | None) -> str | None:
-    """Restate's timestamps (``...18.527000000Z`` from REST, ``...18.527Z`` from SQL) in one format.
-
-    An unparsable value is passed through unchanged rather than dropped.
-    """
-    if raw is None:
-        return None
-    try:
-        return iso_utc(datetime.fromisoformat(raw))
-    except ValueError:
-        return raw
 
 
 # --- deployments with their drain state (doctor; cleanup-stale-deployments) ------------------
@@ -124,7 +104,7 @@ def deployment_items(
                 id=deployment.id,
                 # The exact string Restate returns: cleanup must be given it unchanged.
                 service_url=deployment.endpoint,
-                created_at=normalize_timestamp(deployment.created_at),
+                created_at=parse_utc(deployment.created_at),
                 drain_state=rules.drain_state(latest_for, count),
                 pinned_invocations=count,
                 latest_for=latest_for or [],
@@ -239,7 +219,7 @@ async def recent_failures(
             # Plain services have no key; the column is then absent from the row.
             service_key=row.target_service_key or None,
             handler=row.target_handler_name,
-            failed_at=normalize_timestamp(row.completed_at or row.modified_at),
+            failed_at=parse_utc(row.completed_at or row.modified_at),
             error_message=row.completion_failure,
         )
         for row in _rows(_FailureRow, await admin.query(sql), "failure")
@@ -285,7 +265,7 @@ async def stuck_invocations(
                 retry_count=row.retry_count,
                 error_code=code,
                 error_message=_first_line(message),
-                modified_at=normalize_timestamp(row.modified_at),
+                modified_at=parse_utc(row.modified_at),
             )
         )
     return items

@@ -1,7 +1,8 @@
 """Pydantic models of the Restate admin API's JSON: only the fields restate-ops reads.
 
 Frozen and ``extra="ignore"`` so new server fields never break parsing. Field names are Restate's
-(snake_case); the operator-facing models in ``core.models`` use the operator guide's camelCase names.
+(snake_case); the operator-facing models in ``core.models`` use the operator guide's camelCase
+names.
 """
 
 from __future__ import annotations

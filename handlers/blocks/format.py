@@ -55,16 +55,16 @@ def mention(user_id: str) -> str:
     return f"<@{user_id}>"
 
 
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
+def parse_time(value: str | datetime | None) -> datetime | None:
+    if isinstance(value, datetime) or not value:
+        return value or None
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
 
 
-def ago(value: str | None, now: str | None) -> str:
+def ago(value: str | datetime | None, now: str | datetime | None) -> str:
     """A compact age (``42s``, ``5m``, ``3h``, ``2d``) of ``value`` at ``now``; ``?`` if unknown."""
     then, at = parse_time(value), parse_time(now)
     if then is None or at is None:
@@ -76,10 +76,10 @@ def ago(value: str | None, now: str | None) -> str:
     return f"{seconds}s ago"
 
 
-def clock(value: str | None) -> str:
+def clock(value: str | datetime | None) -> str:
     """``HH:MM:SS UTC`` of an ISO timestamp, or the raw value when it does not parse."""
     moment = parse_time(value)
-    return moment.strftime("%H:%M:%S UTC") if moment else (value or "?")
+    return moment.strftime("%H:%M:%S UTC") if moment else (str(value or "") or "?")
 
 
 def chunk_lines(lines: Sequence[str], limit: int = SECTION_TEXT) -> list[str]:

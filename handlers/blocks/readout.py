@@ -6,6 +6,8 @@ limits (50 blocks per message, 3,000 characters per section).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from core.models import (
@@ -115,7 +117,7 @@ def _more(lines: list[str], total: int, cap: int) -> list[str]:
     return [*lines, f"…and {total - cap} more"] if total > cap else lines
 
 
-def _deployment(item: DeploymentItem, now: str) -> str:
+def _deployment(item: DeploymentItem, now: datetime) -> str:
     parts = [
         code(item.id, 60),
         code(item.service_url, 120),
@@ -145,12 +147,12 @@ def target(item: FailureItem | StuckItem) -> str:
     return f"{name}/{code(item.service_key, 80)}" if item.service_key else name
 
 
-def _failure(item: FailureItem, now: str) -> str:
+def _failure(item: FailureItem, now: datetime) -> str:
     error = " · " + code(item.error_message, ERROR_CHARS) if item.error_message else ""
     return f"• {target(item)} · {ago(item.failed_at, now)}{error}"
 
 
-def _stuck(item: StuckItem, now: str) -> str:
+def _stuck(item: StuckItem, now: datetime) -> str:
     retries = f" · {item.retry_count} retries" if item.retry_count else ""
     detail = ": ".join(p for p in (item.error_code, item.error_message) if p)
     error = " · " + code(detail, ERROR_CHARS) if detail else ""

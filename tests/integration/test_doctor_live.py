@@ -12,7 +12,7 @@ from bot.devstack.waiting import discarded_afterwards, wait_for_status
 from bot.devstack.workflows import SERVICE_NAMES, TERMINAL_FAILURE_MESSAGE
 from core.advice import advise
 from core.doctor import run_doctor
-from core.models import DeploymentItem, DoctorReport
+from core.models import DeploymentItem, DoctorReport, to_json_dict
 from core.restate.client import RestateAdminClient, RestateIngressClient
 from core.restate.queries import deployment_facts, workflow_runs
 from tests.integration.conftest import (
@@ -75,8 +75,9 @@ async def test_healthy_stack_lists_the_registered_deployment_and_services(
     )
     assert {s.name for s in report.services.items} >= set(SERVICE_NAMES)
     assert {s.type for s in report.services.items if s.name in SERVICE_NAMES} == {"Workflow"}
-    datetime.strptime(report.checked_at, ISO_UTC_MS)  # raises if not ISO 8601 UTC
-    datetime.strptime(item.created_at or "", ISO_UTC_MS)
+    shown = to_json_dict(report)
+    datetime.strptime(shown["checkedAt"], ISO_UTC_MS)  # raises if not ISO 8601 UTC
+    datetime.strptime(to_json_dict(item)["createdAt"] or "", ISO_UTC_MS)
 
 
 async def test_failed_key_appears_in_recent_failures_with_its_key(
@@ -96,7 +97,7 @@ async def test_failed_key_appears_in_recent_failures_with_its_key(
     assert [(f.id, f.service_name, f.handler, f.error_message) for f in mine] == [
         (submission.invocation_id, RECOVERY, "run", f"[500] {TERMINAL_FAILURE_MESSAGE}")
     ]
-    datetime.strptime(mine[0].failed_at or "", ISO_UTC_MS)
+    datetime.strptime(to_json_dict(mine[0])["failedAt"] or "", ISO_UTC_MS)
     assert report.invocations.by_status.get("completed", 0) >= 1
 
 

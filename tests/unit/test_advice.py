@@ -439,3 +439,10 @@ def test_endpoint_key_compares_authority_and_path_like_restate() -> None:
         endpoint_key("http://ddwf:9080/v1") == endpoint_key("http://ddwf:9080/V1"),
         endpoint_key("http://localhost:9080/") == endpoint_key("http://127.0.0.1:9080/"),
     ] == [True, True, False, False]
+
+
+def test_recover_preview_shows_the_failure_time_in_the_guides_format() -> None:
+    """The observed failure time reads as ISO 8601 UTC with milliseconds, as in JSON."""
+    (advice,) = advise(report(failures=[failure("fail1")]), live_service_url=LIVE)
+
+    assert " failed at 2026-05-09T10:07:19.000Z: " in advice.preview

@@ -523,7 +523,7 @@ async def test_checked_at_is_utc_even_for_a_non_utc_clock(stack: Stack) -> None:
 
     report = await run_doctor(stack.admin, stack.ingress, now=lambda: paris)
 
-    assert report.checked_at == "2026-05-09T10:00:00.000Z"
+    assert to_json_dict(report)["checkedAt"] == "2026-05-09T10:00:00.000Z"
 
 
 # --- the verdict ---------------------------------------------------------------------------------

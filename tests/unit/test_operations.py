@@ -10,6 +10,7 @@ import pytest
 from core.audit import Actor
 from core.authz import NO_ROLE, OPERATOR
 from core.errors import AuditUnavailable, InvalidInput, PermissionRequired
+from core.models import to_json_dict
 from core.operations import Attempt, Operations
 from core.restate.client import RestateAdminClient, RestateIngressClient
 from tests.fakes import FakeAuditLog
@@ -125,7 +126,7 @@ async def test_transport_failure_of_a_write_is_admin_unreachable_and_audited() -
     assert getattr(caught.value, "code", None) == "RESTATE_ADMIN_UNREACHABLE"
     assert audit.outcomes() == [("force-redeploy", "failed")]
     assert audit.starts[0].args == {"serviceUrl": "http://REDACTED@ddwf:9080/v1"}
-    assert audit.starts[0].started_at == "2026-05-09T10:00:00.000Z"
+    assert audit.starts[0].model_dump(mode="json")["started_at"] == "2026-05-09T10:00:00.000Z"
     assert audit.finishes[0].error_code == "RESTATE_ADMIN_UNREACHABLE"
 
 
@@ -136,7 +137,7 @@ async def test_doctor_still_answers_when_the_audit_store_is_down() -> None:
     result = await make_ops(audit, transport).doctor(attempt())
     assert result.audit_error is not None
     assert result.report.admin.status == "unreachable"
-    assert result.report.checked_at == "2026-05-09T10:00:00.000Z"
+    assert to_json_dict(result.report)["checkedAt"] == "2026-05-09T10:00:00.000Z"
 
 
 async def test_doctor_requires_operate_permission() -> None:
