@@ -41,8 +41,13 @@ def _as_utc(value: object) -> object:
     return _utc(value) if isinstance(value, datetime) else value
 
 
+def _dumped(moment: datetime | str) -> str:
+    # A string only arrives through model_copy(update=...), which skips validation.
+    return iso_utc(moment if isinstance(moment, datetime) else _utc(datetime.fromisoformat(moment)))
+
+
 UtcTime = Annotated[
     AwareDatetime,
     BeforeValidator(_as_utc),
-    PlainSerializer(iso_utc, return_type=str, when_used="json"),
+    PlainSerializer(_dumped, return_type=str, when_used="json"),
 ]

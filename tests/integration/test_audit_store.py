@@ -52,7 +52,7 @@ def make_start(n: int, **changes: Any) -> AttemptStart:
         args={"serviceUrl": "http://ddwf:9080/v1", "force": True},
         started_at="2026-05-09T10:07:19.000Z",
     )
-    return start.model_copy(update=changes)
+    return AttemptStart.model_validate({**start.model_dump(), **changes})
 
 
 def make_finish(n: int, outcome: Outcome = "succeeded") -> AttemptFinish:
@@ -176,6 +176,7 @@ async def test_each_outcome_is_stored_with_every_field(
         "request_id": "req_01",
         "actor": {"id": "U123", "surface": surface, "display_name": "alice", "role": "operator"},
         "route": "recover-stuck-workflow",
+        "phase": "execute",
         "args": {"serviceName": "InvitationWorkflow", "serviceKey": "invitation_01"},
         "reason": "INC-42 invitation stuck",
         "started_at": "2026-05-09T10:07:19.250Z",

@@ -211,7 +211,7 @@ async def test_api_key_never_reaches_the_audit_or_the_body(
     row = await audit_row(server.settings, response.headers["X-Request-Id"])
     assert (row.start.actor.id, row.start.reason) == ("demo-operator", "incident 42")
     assert OPERATOR_KEY not in json.dumps(
-        [v.model_dump() for v in await audit_rows(server.settings)]
+        [v.model_dump(mode="json") for v in await audit_rows(server.settings)]
     )
     assert OPERATOR_KEY not in response.text
 

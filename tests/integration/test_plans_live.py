@@ -10,8 +10,12 @@ import pytest
 
 from bot.devstack import WorkflowIngress
 from bot.devstack.waiting import invocation_row, wait_for_status
-from core.errors import PreviewOutdated
+from core.audit import Actor
+from core.audit_store import RedisAuditLog, audit_redis_client
+from core.authz import OPERATOR
+from core.errors import InvalidInput, PreviewOutdated
 from core.models import CleanupRequest, RecoverRequest
+from core.operations import Attempt, Operations
 from core.plans.cleanup import cleanup_stale_deployments, read_cleanup_plan
 from core.plans.recover import read_recover_plan, recover_stuck_workflow
 from core.restate.client import RestateAdminClient
@@ -107,3 +111,33 @@ async def test_recover_refuses_a_run_that_failed_after_the_preview(
     row = await invocation_row(restate_admin, RECOVERY, workflow_key)
     assert row is not None
     assert (row["id"], row["status"]) == (submission.invocation_id, "completed")
+
+
+async def test_a_failed_preview_is_in_the_audit_stream(
+    workflow_service: RegisteredWorkflowService,
+    restate_admin: RestateAdminClient,
+    redis_url: str,
+    redis_prefix: str,
+) -> None:
+    """A recover preview of an unknown service is refused and recorded in Redis as a preview."""
+    redis = audit_redis_client(redis_url)
+    try:
+        audit = RedisAuditLog(redis, f"{redis_prefix}audit")
+        operations = Operations(admin=restate_admin, ingress=None, audit=audit)
+        actor = Actor(id="alice", surface="cli", role=OPERATOR)
+        args = {"serviceName": "NoSuchWorkflow", "serviceKey": "k1"}
+
+        with pytest.raises(InvalidInput) as caught:
+            await operations.preview(Attempt(actor), "recover-stuck-workflow", args)
+
+        [view] = await audit.latest(1)
+    finally:
+        await redis.aclose()
+    assert (view.start.phase, view.start.route, view.start.args) == (
+        "preview",
+        "recover-stuck-workflow",
+        args,
+    )
+    assert (view.outcome, view.start.request_id) == ("failed", caught.value.request_id)
+    assert view.finish is not None
+    assert view.finish.error_code == "INVALID_INPUT"
