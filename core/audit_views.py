@@ -43,7 +43,8 @@ def render_line(view: AttemptView, now: datetime, grace: timedelta = IN_PROGRESS
     actor = start.actor
     who = actor.id + (f" ({actor.display_name})" if actor.display_name else "")
     who += f" [{actor.role}, {actor.surface}]"
-    what = " ".join([start.route, *(f"{k}={_short(v)}" for k, v in start.args.items())])
+    route = f"{start.route} (preview)" if start.phase == "preview" else start.route
+    what = " ".join([route, *(f"{k}={_short(v)}" for k, v in start.args.items())])
     outcome: str = shown_outcome(view, now, grace)
     if finish is not None and finish.error_code:
         outcome += f" {finish.error_code}"
@@ -72,6 +73,7 @@ def view_json(
             "surface": start.actor.surface,
         },
         "route": start.route,
+        "phase": start.phase,
         "args": start.args,
         "reason": start.reason,
         "context": start.context,

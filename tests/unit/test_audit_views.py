@@ -40,6 +40,13 @@ def test_a_finished_attempt_is_one_line() -> None:
     assert expected == line
 
 
+def test_a_preview_says_so_in_its_line() -> None:
+    """A preview's line marks its route, so it never reads as the write having run."""
+    start = START.model_copy(update={"phase": "preview"})
+    line = render_line(AttemptView(start=start, finish=FAILED), now=STARTED)
+    assert "  cleanup-stale-deployments (preview) serviceUrl=" in line
+
+
 def test_a_start_without_finish_is_in_progress_then_interrupted() -> None:
     """Within the grace period an unfinished attempt may still run; after it, it was interrupted."""
     view = AttemptView(start=START)
@@ -67,6 +74,7 @@ def test_json_form_carries_every_field() -> None:
         "requestId": "req_1",
         "actor": {"id": "U123", "displayName": "alice", "role": "operator", "surface": "slack"},
         "route": "cleanup-stale-deployments",
+        "phase": "execute",
         "args": {"serviceUrl": "http://REDACTED@ddwf:9080/v1", "forceDrain": False},
         "reason": "INC-42",
         "context": {"channel": "C1", "message_ts": "1700000000.000100"},
