@@ -16,18 +16,17 @@ error leaves with the attempt's request id, for doctor, previews, writes and ref
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
-from core.advice import advise, cleanup_advice, recover_preview, redeploy_advice
+from core.advice import advise
 from core.audit import Actor, AttemptFinish, AttemptStart, AuditLog, Outcome, Phase
 from core.authz import can_operate
 from core.doctor import run_doctor
 from core.errors import (
-    AdminUnreachable,
     AuditUnavailable,
     InvalidInput,
     OpsError,
@@ -39,30 +38,17 @@ from core.ids import new_id, new_request_id
 from core.models import (
     Advice,
     ApiModel,
-    CleanupPlan,
-    CleanupRequest,
-    CleanupResponse,
     DoctorReport,
-    ForceRedeployRequest,
-    ForceRedeployResponse,
     Plan,
-    RecoverPlan,
-    RecoverRequest,
-    RecoverResponse,
-    RedeployPlan,
     Route,
     parse_request,
 )
-from core.plans.cleanup import cleanup_stale_deployments, read_cleanup_plan
-from core.plans.recover import read_recover_plan, recover_stuck_workflow
-from core.plans.redeploy import force_redeploy, plan_redeploy, redeploy_args
+from core.plans.redeploy import redeploy_args
 from core.redact import sanitize
 from core.restate.client import RestateAdminClient, RestateIngressClient
+from core.writes import ROUTES, WriteResponse, WriteRoute, required_admin
 
 log = logging.getLogger(__name__)
-
-WriteResponse = ForceRedeployResponse | CleanupResponse | RecoverResponse
-P = TypeVar("P", RedeployPlan, CleanupPlan, RecoverPlan)
 
 
 def utc_now() -> datetime:
@@ -112,65 +98,6 @@ class AuditedAttempt:
         """Fail closed: call before a write's first change; raises when the start is missing."""
         if self.unrecorded is not None:
             raise self.unrecorded
-
-
-# --- the three write routes: request model, preview and executor, by route -------------------
-
-
-async def _run_redeploy(
-    admin: RestateAdminClient, req: ForceRedeployRequest, expected: Plan | None
-) -> WriteResponse:
-    return await force_redeploy(admin, req, expected=_plan_of(RedeployPlan, expected))
-
-
-async def _run_cleanup(
-    admin: RestateAdminClient, req: CleanupRequest, expected: Plan | None
-) -> WriteResponse:
-    return await cleanup_stale_deployments(admin, req, expected=_plan_of(CleanupPlan, expected))
-
-
-async def _run_recover(
-    admin: RestateAdminClient, req: RecoverRequest, expected: Plan | None
-) -> WriteResponse:
-    return await recover_stuck_workflow(admin, req, expected=_plan_of(RecoverPlan, expected))
-
-
-async def _preview_redeploy(_: RestateAdminClient | None, req: ForceRedeployRequest) -> Advice:
-    return redeploy_advice(plan_redeploy(req))
-
-
-async def _preview_cleanup(admin: RestateAdminClient | None, req: CleanupRequest) -> Advice:
-    return cleanup_advice(await read_cleanup_plan(_required(admin), req))
-
-
-async def _preview_recover(admin: RestateAdminClient | None, req: RecoverRequest) -> Advice:
-    return recover_preview(await read_recover_plan(_required(admin), req))
-
-
-def _plan_of(kind: type[P], plan: Plan | None) -> P | None:
-    if plan is not None and not isinstance(plan, kind):
-        raise InvalidInput("plan", f"is a {plan.kind} plan, not one for this route")
-    return plan
-
-
-def _required(admin: RestateAdminClient | None) -> RestateAdminClient:
-    if admin is None:
-        raise AdminUnreachable("No Restate admin URL is configured (RESTATE_ADMIN_URL).")
-    return admin
-
-
-@dataclass(frozen=True)
-class _WriteRoute:
-    request_model: type[ApiModel]
-    run: Callable[[RestateAdminClient, Any, Plan | None], Awaitable[WriteResponse]]
-    preview: Callable[[RestateAdminClient | None, Any], Awaitable[Advice]]
-
-
-_WRITE_ROUTES: dict[str, _WriteRoute] = {
-    "force-redeploy": _WriteRoute(ForceRedeployRequest, _run_redeploy, _preview_redeploy),
-    "cleanup-stale-deployments": _WriteRoute(CleanupRequest, _run_cleanup, _preview_cleanup),
-    "recover-stuck-workflow": _WriteRoute(RecoverRequest, _run_recover, _preview_recover),
-}
 
 
 def outcome_of(error: BaseException) -> Outcome:
@@ -237,7 +164,7 @@ class Operations:
         async with self._attempt(attempt, route, args) as audited:
             spec, request = self._admit(attempt, route, args)
             audited.require_recorded()
-            response = await spec.run(_required(self._admin), request, expected)
+            response = await spec.run(required_admin(self._admin), request, expected)
         return WriteResult(route, attempt.request_id, response, audited.complete)
 
     async def preview(self, attempt: Attempt, route: Route, args: Mapping[str, Any]) -> Advice:
@@ -309,11 +236,11 @@ class Operations:
 
     def _admit(
         self, attempt: Attempt, route: Route, args: Mapping[str, Any]
-    ) -> tuple[_WriteRoute, ApiModel]:
+    ) -> tuple[WriteRoute, ApiModel]:
         """Authorize and validate a write (inside its audited attempt)."""
-        spec = _WRITE_ROUTES.get(route)
+        spec = ROUTES.get(route)
         if spec is None:
-            raise InvalidInput("route", f"must be one of {', '.join(sorted(_WRITE_ROUTES))}")
+            raise InvalidInput("route", f"must be one of {', '.join(sorted(ROUTES))}")
         self._authorize(attempt)
         return spec, parse_request(spec.request_model, args)
 
