@@ -33,14 +33,19 @@ class DoctorRequest(ApiModel):
     """doctor takes an empty JSON object."""
 
 
-class ForceRedeployRequest(ApiModel):
+class _ServiceUrlBody(ApiModel):
+    """A body whose ``serviceUrl`` must be an absolute http(s) URL with a host."""
+
     service_url: str
-    force: StrictBool = True
 
     @field_validator("service_url")
     @classmethod
     def _url(cls, value: str) -> str:
         return require_http_url("serviceUrl", value)
+
+
+class ForceRedeployRequest(_ServiceUrlBody):
+    force: StrictBool = True
 
 
 class ForceRedeployResponse(ApiModel):
@@ -48,14 +53,8 @@ class ForceRedeployResponse(ApiModel):
     deployment_id: str
 
 
-class CleanupRequest(ApiModel):
-    service_url: str
+class CleanupRequest(_ServiceUrlBody):
     force_drain: StrictBool = False
-
-    @field_validator("service_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return require_http_url("serviceUrl", value)
 
 
 CleanupAction = Literal["kept", "deleted", "skipped", "failed"]
