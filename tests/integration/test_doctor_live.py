@@ -99,6 +99,9 @@ async def test_failed_key_appears_in_recent_failures_with_its_key(
     ]
     datetime.strptime(to_json_dict(mine[0])["failedAt"] or "", ISO_UTC_MS)
     assert report.invocations.by_status.get("completed", 0) >= 1
+    assert report.verdict.status == "attention"
+    assert report.verdict.failures is not None
+    assert report.verdict.failures >= 1
 
 
 async def test_failed_key_is_advised_for_recovery(
@@ -245,3 +248,9 @@ async def test_admin_api_down_reads_unreachable_and_doctor_still_returns(
     assert [a.kind for a in advise(report, live_service_url="http://127.0.0.1:9080/")] == [
         "fix-connectivity"
     ]
+    # Nothing could be counted, so nothing reads as zero.
+    assert (report.verdict.status, report.verdict.failures, report.verdict.stuck) == (
+        "unreachable",
+        None,
+        None,
+    )
