@@ -13,7 +13,7 @@ from bot.devstack.waiting import invocation_row, wait_for_status
 from core.audit import Actor
 from core.audit_store import RedisAuditLog, audit_redis_client
 from core.authz import OPERATOR
-from core.errors import InvalidInput, PreviewOutdated
+from core.errors import InvalidInput, PreviewOutdated, WorkflowRetryBlocked
 from core.models import CleanupRequest, RecoverRequest
 from core.operations import Attempt, Operations
 from core.plans.cleanup import cleanup_stale_deployments, read_cleanup_plan
@@ -141,3 +141,26 @@ async def test_a_failed_preview_is_in_the_audit_stream(
     assert (view.outcome, view.start.request_id) == ("failed", caught.value.request_id)
     assert view.finish is not None
     assert view.finish.error_code == "INVALID_INPUT"
+
+
+async def test_recover_preview_refuses_an_active_key_and_changes_nothing(
+    workflow_service: RegisteredWorkflowService,
+    restate_admin: RestateAdminClient,
+    ingress: WorkflowIngress,
+    workflow_key: str,
+) -> None:
+    """The preview reads the key's hanging run and refuses, as the write would, before asking."""
+    running = await ingress.submit(RECOVERY, workflow_key, {"mode": "hang"})
+    await wait_for_status(restate_admin, RECOVERY, workflow_key, "suspended")
+    req = RecoverRequest(service_name=RECOVERY, service_key=workflow_key)
+
+    with pytest.raises(WorkflowRetryBlocked) as caught:
+        await read_recover_plan(restate_admin, req)
+
+    assert (caught.value.reason, caught.value.invocation_ids) == (
+        "active-invocation",
+        [running.invocation_id],
+    )
+    row = await invocation_row(restate_admin, RECOVERY, workflow_key)
+    assert row is not None
+    assert row["status"] == "suspended"

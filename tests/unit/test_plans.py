@@ -31,6 +31,7 @@ from core.models import (
     ServicesReadout,
 )
 from core.operations import Attempt, Operations
+from core.pending import PendingAction
 from core.plans import rules
 from core.restate.client import RestateAdminClient
 from core.restate.queries import deployment_facts
@@ -407,3 +408,14 @@ async def test_a_missing_service_url_without_a_default_is_required(audit: FakeAu
         await ops.preview(attempt(), "force-redeploy", ops.redeploy_args(None))
 
     assert (caught.value.field, caught.value.rule) == ("serviceUrl", "is required")
+
+
+async def test_a_stored_offer_keeps_its_plan(ops: Operations, fake: FakeAdmin) -> None:
+    """A Slack offer stored as JSON gives back the very plan its preview showed."""
+    fleet(fake)
+    advice = await ops.preview(attempt(), CLEANUP, {"serviceUrl": KEEP_URL})
+    offer = PendingAction(
+        route=CLEANUP, args=advice.args, preview=advice.preview, offered_to="U1", plan=advice.plan
+    )
+
+    assert PendingAction.model_validate_json(offer.model_dump_json()).plan == advice.plan
