@@ -218,7 +218,9 @@ async def test_recover_refuses_a_hanging_run_and_leaves_its_state(
     """A run awaiting its promise blocks recovery with its id; its state and status stay as is."""
     async with discarded_afterwards(restate_admin, RECOVERY, workflow_key):
         hanging = await ingress.submit(RECOVERY, workflow_key, {"mode": "hang"})
-        before = await wait_for_status(restate_admin, RECOVERY, workflow_key, ACTIVE)
+        # Suspended: the run has written its state and awaits its promise (while it is still
+        # `running` its state may not be there yet, and the check below would race it).
+        before = await wait_for_status(restate_admin, RECOVERY, workflow_key, "suspended")
 
         with pytest.raises(WorkflowRetryBlocked) as caught:
             await recover_stuck_workflow(
