@@ -32,6 +32,7 @@ from core.models import (
     StuckItem,
 )
 from core.plans.cleanup import DUPLICATE, plan_cleanup
+from core.plans.redeploy import RedeployCheck
 from core.plans.rules import newest, same_endpoint
 from core.timestamps import iso_utc
 
@@ -121,13 +122,18 @@ def _deployment_advice(report: DoctorReport, live_url: str | None) -> list[Advic
     return [cleanup_advice(plan_cleanup(readout.items, newest(live).service_url))]
 
 
-def redeploy_advice(plan: RedeployPlan, *, registered: int | None = None) -> Advice:
-    """Preview of ``force-redeploy``; ``registered`` counts deployments when it is known."""
+def redeploy_advice(
+    plan: RedeployPlan, *, registered: int | None = None, check: RedeployCheck | None = None
+) -> Advice:
+    """Preview of ``force-redeploy``; ``registered`` counts deployments when it is known, and
+    ``check`` is what a dry run of the registration found."""
     missing = (
         f" It is not among the {registered} registered deployment(s)."
         if registered is not None
         else ""
     )
+    if check is not None:
+        missing = f" {_checked_registration(plan, check)}"
     return Advice(
         kind="force-redeploy",
         route="force-redeploy",
@@ -140,6 +146,20 @@ def redeploy_advice(plan: RedeployPlan, *, registered: int | None = None) -> Adv
         args={"serviceUrl": plan.service_url, "force": plan.force},
         plan=plan,
     )
+
+
+def _checked_registration(plan: RedeployPlan, check: RedeployCheck) -> str:
+    found = ", ".join(check.services) or "no services"
+    if not check.overwrites:
+        effect = f"registers a new deployment ({check.deployment_id})"
+    elif plan.force:
+        effect = (
+            f"overwrites {check.deployment_id} in place: in-flight invocations pinned to it "
+            "replay against the new code"
+        )
+    else:
+        effect = f"keeps {check.deployment_id} as registered: changed services are not picked up"
+    return f"Checked with a dry run: the service answered with {found}; registering {effect}."
 
 
 def cleanup_advice(plan: CleanupPlan) -> Advice:

@@ -28,7 +28,7 @@ from core.models import (
 )
 from core.plans.cleanup import cleanup_stale_deployments, read_cleanup_plan
 from core.plans.recover import read_recover_plan, recover_stuck_workflow
-from core.plans.redeploy import force_redeploy, plan_redeploy
+from core.plans.redeploy import check_redeploy, force_redeploy, plan_redeploy
 from core.restate.client import RestateAdminClient
 
 WriteResponse = ForceRedeployResponse | CleanupResponse | RecoverResponse
@@ -53,8 +53,9 @@ async def _run_recover(
     return await recover_stuck_workflow(admin, req, expected=_plan_of(RecoverPlan, expected))
 
 
-async def _preview_redeploy(_: RestateAdminClient | None, req: ForceRedeployRequest) -> Advice:
-    return redeploy_advice(plan_redeploy(req))
+async def _preview_redeploy(admin: RestateAdminClient | None, req: ForceRedeployRequest) -> Advice:
+    plan = plan_redeploy(req)
+    return redeploy_advice(plan, check=await check_redeploy(required_admin(admin), plan))
 
 
 async def _preview_cleanup(admin: RestateAdminClient | None, req: CleanupRequest) -> Advice:

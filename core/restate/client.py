@@ -140,8 +140,14 @@ class RestateAdminClient(_HttpApi):
         response = await self._request("GET", "/deployments")
         return self._parse(DeploymentList, response, "deployment list").deployments
 
-    async def register_deployment(self, uri: str, *, force: bool) -> RegisteredDeployment:
-        response = await self._request("POST", "/deployments", json={"uri": uri, "force": force})
+    async def register_deployment(
+        self, uri: str, *, force: bool, dry_run: bool = False
+    ) -> RegisteredDeployment:
+        """Register ``uri``; with ``dry_run`` Restate only runs discovery and registers nothing."""
+        body: dict[str, Any] = {"uri": uri, "force": force}
+        if dry_run:
+            body["dry_run"] = True
+        response = await self._request("POST", "/deployments", json=body)
         return self._parse(RegisteredDeployment, response, "registration")
 
     async def delete_deployment(self, deployment_id: str) -> None:

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import pytest
 
-from bot.devstack import WorkflowIngress
+from bot.devstack import WorkflowIngress, free_port
 from bot.devstack.waiting import invocation_row, wait_for_status
 from core.audit import Actor
 from core.audit_store import RedisAuditLog, audit_redis_client
 from core.authz import OPERATOR
-from core.errors import InvalidInput, PreviewOutdated, WorkflowRetryBlocked
-from core.models import CleanupRequest, RecoverRequest
+from core.errors import AdminRequestFailed, InvalidInput, PreviewOutdated, WorkflowRetryBlocked
+from core.models import CleanupRequest, RecoverRequest, RedeployPlan
 from core.operations import Attempt, Operations
 from core.plans.cleanup import cleanup_stale_deployments, read_cleanup_plan
 from core.plans.recover import read_recover_plan, recover_stuck_workflow
+from core.plans.redeploy import check_redeploy
 from core.restate.client import RestateAdminClient
 from tests.integration.conftest import (
     RegisteredWorkflowService,
@@ -164,3 +165,29 @@ async def test_recover_preview_refuses_an_active_key_and_changes_nothing(
     row = await invocation_row(restate_admin, RECOVERY, workflow_key)
     assert row is not None
     assert row["status"] == "suspended"
+
+
+async def test_redeploy_dry_run_names_the_overwrite_and_registers_nothing(
+    workflow_service: RegisteredWorkflowService, restate_admin: RestateAdminClient
+) -> None:
+    """A dry run of the live URL finds its services and the deployment it would overwrite."""
+    before = await restate_admin.list_deployments()
+
+    check = await check_redeploy(restate_admin, RedeployPlan(service_url=workflow_service.url))
+
+    assert (check.deployment_id, check.overwrites) == (workflow_service.deployment_id, True)
+    assert any(name.startswith(f"{RECOVERY} (revision ") for name in check.services)
+    assert before == await restate_admin.list_deployments()
+
+
+async def test_redeploy_dry_run_of_a_dead_service_fails_like_the_write(
+    restate_admin: RestateAdminClient,
+) -> None:
+    """Discovery against a port nobody listens on fails the dry run with Restate's META0003."""
+    dead = f"http://127.0.0.1:{free_port()}/"
+
+    with pytest.raises(AdminRequestFailed) as caught:
+        await check_redeploy(restate_admin, RedeployPlan(service_url=dead))
+
+    assert "META0003" in caught.value.restate_message
+    assert all(d.uri != dead for d in await restate_admin.list_deployments())

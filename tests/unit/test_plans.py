@@ -12,6 +12,7 @@ from core.advice import advise
 from core.audit import Actor
 from core.authz import OPERATOR
 from core.errors import (
+    AdminRequestFailed,
     DeploymentNotFound,
     InvalidInput,
     PreviewOutdated,
@@ -36,7 +37,7 @@ from core.plans import rules
 from core.restate.client import RestateAdminClient
 from core.restate.queries import deployment_facts
 from tests.fakes import FakeAuditLog
-from tests.unit.write_fakes import KEY, RUN_ID, WF, FakeAdmin
+from tests.unit.write_fakes import KEY, RUN_ID, WF, FakeAdmin, restate_error
 
 NOW = datetime(2026, 5, 9, 10, 0, tzinfo=UTC)
 KEEP_URL = "http://ddwf:9080/"
@@ -419,3 +420,47 @@ async def test_a_stored_offer_keeps_its_plan(ops: Operations, fake: FakeAdmin) -
     )
 
     assert PendingAction.model_validate_json(offer.model_dump_json()).plan == advice.plan
+
+
+# --- force-redeploy: the preview is a dry run ----------------------------------------------------
+
+
+async def test_redeploy_preview_is_a_dry_run_naming_what_it_overwrites(
+    ops: Operations, fake: FakeAdmin
+) -> None:
+    """The preview runs discovery only, names the services and the deployment overwritten."""
+    fleet(fake)
+
+    advice = await ops.preview(attempt(), "force-redeploy", {"serviceUrl": KEEP_URL})
+
+    assert (
+        "Checked with a dry run: the service answered with IdentityRecoveryWorkflow (revision 1);"
+        " registering overwrites dp_keep in place"
+    ) in advice.preview
+    assert fake.writes == []
+    assert [r.method for r in fake.requests if r.url.path == "/deployments"] == ["POST", "GET"]
+
+
+async def test_redeploy_preview_of_a_new_url_says_it_registers_a_new_deployment(
+    ops: Operations, fake: FakeAdmin
+) -> None:
+    """A URL no deployment has yet is previewed as a new registration."""
+    advice = await ops.preview(attempt(), "force-redeploy", {"serviceUrl": "http://new:9080/"})
+
+    assert "registering registers a new deployment (dp_new)." in advice.preview
+
+
+async def test_redeploy_preview_reports_a_service_that_does_not_answer(
+    ops: Operations, audit: FakeAuditLog, fake: FakeAdmin
+) -> None:
+    """Discovery failing in the dry run fails the preview with Restate's answer, unasked."""
+    fake.fail("POST", "/deployments", restate_error(500, "[META0003] Connection refused"))
+
+    with pytest.raises(AdminRequestFailed) as caught:
+        await ops.preview(attempt(), "force-redeploy", {"serviceUrl": KEEP_URL})
+
+    assert (caught.value.status, caught.value.restate_message) == (
+        500,
+        "[META0003] Connection refused",
+    )
+    assert phases(audit) == [("preview", "force-redeploy", "failed")]

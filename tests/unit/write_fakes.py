@@ -118,7 +118,7 @@ class FakeAdmin:
         return [
             f"{r.method} {r.url.path}"
             for r in self.requests
-            if r.method != "GET" and r.url.path != "/query"
+            if r.method != "GET" and r.url.path != "/query" and b'"dry_run"' not in r.content
         ]
 
     def client(self) -> RestateAdminClient:
@@ -138,7 +138,7 @@ class FakeAdmin:
         if method == "GET" and path == "/deployments":
             return reply(200, {"deployments": self.deployments})
         if method == "POST" and path == "/deployments":
-            return reply(201, {"id": "dp_new", "services": []})
+            return self._register(json.loads(request.content))
         if method == "DELETE" and path.startswith("/deployments/"):
             return self._delete_deployment(path.rsplit("/", 1)[1])
         if method == "GET" and path == "/services":
@@ -158,6 +158,14 @@ class FakeAdmin:
             _, _, invocation_id, action = path.split("/")
             return self._patch_invocation(invocation_id, action)
         return restate_error(404, f"no route {method} {path}")
+
+    def _register(self, body: dict[str, Any]) -> httpx.Response:
+        """A registration; a dry run answers with the id it would use and changes nothing."""
+        same = [d for d in self.deployments if d["uri"].rstrip("/") == body["uri"].rstrip("/")]
+        dep_id = same[-1]["id"] if same else "dp_new"
+        if body.get("dry_run"):
+            return reply(200, {"id": dep_id, "services": self.services})
+        return reply(201, {"id": "dp_new", "services": []})
 
     def _delete_deployment(self, dep_id: str) -> httpx.Response:
         # Restate implements only forced deletion: anything else is 501 with an empty body.
