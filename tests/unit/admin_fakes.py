@@ -1,6 +1,6 @@
 """A fake Restate (admin API + ingress) behind ``httpx.MockTransport``, for doctor unit tests.
 
-It answers like restate-server 1.7.12 (notes §2, §3.2, §5): JSON shapes, null columns left out of
+It answers like restate-server 1.7.12 does: JSON shapes, null columns left out of
 SQL rows. Each endpoint, and each kind of SQL query, can be broken on its own: an error answer
 (``Reply``), a transport failure (``DOWN``) or no answer at all (``HANG``).
 """
@@ -146,7 +146,7 @@ class FakeRestate:
 
     def _query(self, request: httpx.Request) -> tuple[str, httpx.Response]:
         if request.headers.get("accept") != "application/json":
-            # Restate answers Arrow IPC unless Accept is exactly JSON (notes §5.1).
+            # Restate answers Arrow IPC unless Accept is exactly JSON.
             return "arrow", httpx.Response(200, content=b"ARROW1")
         kind = sql_kind(json.loads(request.content)["query"])
         if kind is None:

@@ -195,7 +195,7 @@ class FakeAdmin:
         if not completed:
             return restate_error(409, f"The invocation '{invocation_id}' is not yet completed.")
         self.invocations.remove(row)
-        # Purging a workflow run deletes the key's state and promises too (notes §5.5).
+        # Purging a workflow run deletes the key's state and promises too.
         self.state.pop((row["service"], row["key"]), None)
         self.promises.pop((row["service"], row["key"]), None)
         return reply(200)
