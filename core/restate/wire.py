@@ -32,18 +32,12 @@ class VersionInfo(Wire):
             return 0, 0
 
 
-class ServiceRevision(Wire):
-    name: str
-    revision: int | None = None
-
-
 class Deployment(Wire):
     id: str
     #: HTTP deployments have ``uri``; Lambda deployments have ``arn`` instead.
     uri: str | None = None
     arn: str | None = None
     created_at: str | None = None
-    services: list[ServiceRevision] = Field(default_factory=list)
 
     @property
     def endpoint(self) -> str:
