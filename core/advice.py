@@ -174,6 +174,8 @@ def cleanup_advice(plan: CleanupPlan) -> Advice:
                 f"No other deployment is drained yet. Keep {keep.id} ({keep.service_url})."
                 f"{skipped} Wait for pinned invocations to finish, then run doctor again."
             ),
+            # A cleanup confirmed anyway runs this plan: it deletes nothing drained since.
+            plan=plan,
         )
     noun = "deployment" if len(delete) == 1 else "deployments"
     forced = (

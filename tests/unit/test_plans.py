@@ -464,3 +464,20 @@ async def test_redeploy_preview_reports_a_service_that_does_not_answer(
         "[META0003] Connection refused",
     )
     assert phases(audit) == [("preview", "force-redeploy", "failed")]
+
+
+async def test_a_cleanup_previewed_as_deleting_nothing_deletes_nothing(
+    ops: Operations, fake: FakeAdmin
+) -> None:
+    """Confirming a "nothing is drained yet" preview never deletes what drained since."""
+    fleet(fake)
+    fake.deployments = [d for d in fake.deployments if d["id"] != "dp_old"]
+    advice = await ops.preview(attempt(), CLEANUP, {"serviceUrl": KEEP_URL})
+    fake.invocations = []
+    assert (advice.kind, isinstance(advice.plan, CleanupPlan)) == ("inspect", True)
+
+    result = await ops.execute(attempt(), CLEANUP, {"serviceUrl": KEEP_URL}, expected=advice.plan)
+
+    assert isinstance(result.response, CleanupResponse)
+    assert rows(result.response)["dp_busy"][:2] == ("skipped", "draining")
+    assert fake.writes == []
