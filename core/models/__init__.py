@@ -7,14 +7,10 @@ Always dump with :func:`to_json_dict`. Import from here; the submodules group th
 * ``base``: ``ApiModel`` and the shared vocabularies (statuses, routes);
 * ``readout``: the doctor readout and its verdict;
 * ``routes``: request and response bodies, and ``parse_request``;
-* ``plans``: what each write will do (``core.plans``);
-* ``advice``: a recommended next step with its preview.
+* ``plans``: what each write will do (``core.plans``), and ``Advice``: a recommended next
+  step with its preview and plan.
 """
 
-from core.models.advice import (
-    Advice,
-    AdviceKind,
-)
 from core.models.base import (
     IDENTIFIER,
     MAX_RECENT_FAILURES,
@@ -26,6 +22,8 @@ from core.models.base import (
     to_json_dict,
 )
 from core.models.plans import (
+    Advice,
+    AdviceKind,
     CleanupPlan,
     CleanupStep,
     CleanupStepAction,

@@ -1,12 +1,12 @@
-"""Write plans (``core.plans``): what a preview shows is exactly what the write runs."""
+"""Write plans (``core.plans``: what a preview shows is what runs) and the advice offering them."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from core.models.base import ApiModel
+from core.models.base import ApiModel, Route
 from core.models.readout import DeploymentItem
 
 
@@ -55,3 +55,31 @@ class RecoverPlan(ApiModel):
 
 
 Plan = Annotated[RedeployPlan | CleanupPlan | RecoverPlan, Field(discriminator="kind")]
+
+
+AdviceKind = Literal[
+    "force-redeploy",
+    "cleanup-stale-deployments",
+    "recover-stuck-workflow",
+    "fix-connectivity",
+    "inspect",
+]
+
+
+class Advice(ApiModel):
+    """One recommended next step, derived from a doctor readout by ``core.advice``.
+
+    Write advice carries the exact request body (``args``) the operation will receive and a
+    ``preview`` that states what will change, for confirm dialogs and CLI prompts.
+    """
+
+    kind: AdviceKind
+    #: The write route to run, or None for advice that is read-only (fix connectivity, inspect).
+    route: Route | None = None
+    title: str
+    preview: str
+    args: dict[str, Any] = {}
+    destructive: bool = False
+    #: The plan behind the preview, when it could be made: store it with the offer and pass it
+    #: to ``Operations.execute`` so the write runs exactly this or says what changed.
+    plan: Plan | None = Field(default=None, exclude=True)
