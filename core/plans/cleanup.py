@@ -141,13 +141,33 @@ async def _carry_out(
         return _row(now, "skipped", NOT_IN_PREVIEW, changed="registered after the preview")
     changed = _difference(before.deployment, now.deployment)
     if before.action == "delete" and now.action == "delete":
-        return await _delete(admin, now, changed)
+        return await _delete_if_still_drained(admin, now, changed)
     if before.action == "delete":
         return _row(now, "skipped", now.reason, unknown, changed)
     if now.action == "delete":  # deletable now, but nobody confirmed deleting it
         why = f"{changed or 'deletable now'}; not deleted: the preview skipped it"
         return _row(now, "skipped", before.reason, unknown, why)
     return _row(now, "skipped", now.reason, unknown, changed)
+
+
+async def _delete_if_still_drained(
+    admin: RestateAdminClient, step: CleanupStep, changed: str | None
+) -> CleanupItem:
+    """Read the deployment's usage once more right before deleting it for being drained: the
+    deletes before it took time, and a run may have pinned to it meanwhile."""
+    if step.reason != DRAINED:  # forceDrain deletes whatever the usage is
+        return await _delete(admin, step, changed)
+    facts = await deployment_facts(admin)
+    current = next((d for d in facts.items if d.id == step.deployment.id), None)
+    if current is None:
+        return _row(step, "deleted", ALREADY_GONE, changed=changed)
+    if current.drain_state != "drained":
+        late = CleanupStep(
+            deployment=current, action="skip", reason=_SKIP_REASONS[current.drain_state]
+        )
+        why = f"drained when the cleanup started, {current.drain_state} just before its delete"
+        return _row(late, "skipped", error=facts.usage_error, changed=why)
+    return await _delete(admin, step, changed)
 
 
 def _difference(before: DeploymentItem, now: DeploymentItem) -> str | None:

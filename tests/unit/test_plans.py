@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Final
 
+import httpx
 import pytest
 
 from core.advice import advise
@@ -481,3 +482,28 @@ async def test_a_cleanup_previewed_as_deleting_nothing_deletes_nothing(
     assert isinstance(result.response, CleanupResponse)
     assert rows(result.response)["dp_busy"][:2] == ("skipped", "draining")
     assert fake.writes == []
+
+
+async def test_cleanup_reads_the_usage_again_right_before_each_delete(
+    ops: Operations, fake: FakeAdmin
+) -> None:
+    """A run that pins to a drained deployment while an earlier one is deleted saves it."""
+    fleet(fake)
+    fake.add_deployment("dp_old2", "http://old2:9080/", "2026-05-09T08:00:00.000000000Z")
+    plan = await cleanup_preview(ops)
+
+    def pin_during_first_delete(request: httpx.Request) -> httpx.Response | None:
+        if request.method == "DELETE" and request.url.path == "/deployments/dp_old":
+            fake.add_run("running", run_id="inv_late", key="late", pinned="dp_old2")
+        return None
+
+    fake.overrides.append(pin_during_first_delete)
+
+    response = await execute_cleanup(ops, plan)
+
+    assert rows(response)["dp_old2"] == (
+        "skipped",
+        "draining",
+        "drained when the cleanup started, draining just before its delete",
+    )
+    assert fake.writes == ["DELETE /deployments/dp_old"]
