@@ -15,6 +15,7 @@ error leaves with the attempt's request id, for doctor, previews, writes and ref
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -89,15 +90,26 @@ class AuditedAttempt:
     """An attempt in progress inside :meth:`Operations._attempt`."""
 
     start: AttemptStart
-    #: Why the start is not in the audit store; None when it is.
-    unrecorded: AuditUnavailable | None = None
+    #: Storing the start, under way while the attempt runs: None, or why it was not stored.
+    recording: asyncio.Future[AuditUnavailable | None]
     #: Whether the finish reached the audit store (set when the attempt ends).
     complete: bool = True
 
-    def require_recorded(self) -> None:
-        """Fail closed: call before a write's first change; raises when the start is missing."""
-        if self.unrecorded is not None:
-            raise self.unrecorded
+    async def unrecorded(self) -> AuditUnavailable | None:
+        """Why the start is not in the audit store (waiting for the store's answer); or None."""
+        return await self.recording
+
+    async def require_recorded(self) -> None:
+        """Fail closed: await before a write's first change; raises when the start is missing."""
+        error = await self.recording
+        if error is not None:
+            raise error
+
+
+def _retrieved(task: asyncio.Future[AuditUnavailable | None]) -> None:
+    """Mark a start's outcome as seen when nobody is left to await it."""
+    if not task.cancelled():
+        task.exception()
 
 
 def outcome_of(error: BaseException) -> Outcome:
@@ -145,8 +157,9 @@ class Operations:
                 self._admin, self._ingress, now=self._now, probe_timeout_s=self._probe_timeout_s
             )
         advice = advise(report, live_service_url=self._live_service_url)
-        unrecorded = audited.unrecorded.message if audited.unrecorded else None
-        return DoctorResult(report, advice, attempt.request_id, unrecorded)
+        unrecorded = await audited.unrecorded()
+        audit_error = unrecorded.message if unrecorded else None
+        return DoctorResult(report, advice, attempt.request_id, audit_error)
 
     async def execute(
         self,
@@ -163,7 +176,7 @@ class Operations:
         """
         async with self._attempt(attempt, route, args) as audited:
             spec, request = self._admit(attempt, route, args)
-            audited.require_recorded()
+            await audited.require_recorded()
             response = await spec.run(required_admin(self._admin), request, expected)
         return WriteResult(route, attempt.request_id, response, audited.complete)
 
@@ -207,22 +220,14 @@ class Operations:
     ) -> AsyncIterator[AuditedAttempt]:
         """One audited attempt: record its start, run the body, record its finish.
 
-        A start the store refuses is logged and kept on the attempt (``unrecorded``): refusals,
-        doctor and previews still answer; a write calls ``require_recorded`` before changing
-        anything. Every ``OpsError`` leaving the body carries the attempt's request id.
+        The start is stored while the body runs, so reads (doctor, previews, refusals) do not
+        wait for the audit store; a write awaits ``require_recorded`` before its first change
+        (fail closed). A start the store refuses is logged: refusals, doctor and previews still
+        answer. The finish waits for the start. Every ``OpsError`` leaving the body carries the
+        attempt's request id.
         """
-        audited = AuditedAttempt(self._start(attempt, route, args, phase))
-        try:
-            await self._audit.record_start(audited.start)
-        except AuditUnavailable as exc:
-            audited.unrecorded = exc
-            log.error(
-                "audit unavailable for %s %s (%s): %s",
-                phase,
-                route,
-                attempt.request_id,
-                exc.message,
-            )
+        start = self._start(attempt, route, args, phase)
+        audited = AuditedAttempt(start, asyncio.ensure_future(self._record_start(start)))
         try:
             yield audited
         except OpsError as exc:
@@ -232,7 +237,24 @@ class Operations:
         except Exception as exc:
             audited.complete = await self._finish(audited, "failed", exc)
             raise
+        except BaseException:  # cancelled: the start still lands; the views call it interrupted
+            audited.recording.add_done_callback(_retrieved)
+            raise
         audited.complete = await self._finish(audited, "succeeded", None)
+
+    async def _record_start(self, start: AttemptStart) -> AuditUnavailable | None:
+        try:
+            await self._audit.record_start(start)
+        except AuditUnavailable as exc:
+            log.error(
+                "audit unavailable for %s %s (%s): %s",
+                start.phase,
+                start.route,
+                start.request_id,
+                exc.message,
+            )
+            return exc
+        return None
 
     def _admit(
         self, attempt: Attempt, route: Route, args: Mapping[str, Any]
@@ -267,7 +289,7 @@ class Operations:
         self, audited: AuditedAttempt, outcome: Outcome, error: BaseException | None
     ) -> bool:
         """Record the finish; False when it did not reach the store (or the start never did)."""
-        if audited.unrecorded is not None:
+        if await audited.unrecorded() is not None:
             return False
         code = getattr(error, "code", "INTERNAL_ERROR") if error else None
         message = (getattr(error, "message", None) or str(error)) if error else None
