@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import computed_field, model_validator
 
 from core.models.base import ApiModel, ComponentStatus, DrainState
 from core.timestamps import UtcTime
@@ -111,12 +111,15 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _judged(data: dict[str, Any]) -> Verdict:
-    """The verdict of a readout being validated (``data`` holds its fields, already validated)."""
+def _judged(report: DoctorReport) -> Verdict:
+    """The verdict of ``report``, from its component statuses and its invocation lists."""
     components: dict[str, IngressReadout | AdminReadout | DeploymentsReadout | ServicesReadout] = {
-        name: data[name] for name in ("ingress", "admin", "deployments", "services")
+        "ingress": report.ingress,
+        "admin": report.admin,
+        "deployments": report.deployments,
+        "services": report.services,
     }
-    invocations: InvocationsReadout = data["invocations"]
+    invocations = report.invocations
     unknown = set(invocations.unknown) if invocations.status != "unreachable" else {"*"}
     failures = None if unknown & {"*", "recentFailures"} else len(invocations.recent_failures)
     stuck = None if unknown & {"*", "stuck"} else len(invocations.stuck)
@@ -151,5 +154,18 @@ class DoctorReport(ApiModel):
     services: ServicesReadout
     invocations: InvocationsReadout
     checked_at: UtcTime
-    #: Beyond the operator guide: computed from the readout unless given (e.g. read back).
-    verdict: Verdict = Field(default_factory=_judged)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _verdict_is_derived(cls, data: Any) -> Any:
+        """A readout read back (e.g. a stored offer's baseline) judges itself again."""
+        if isinstance(data, dict) and "verdict" in data:
+            return {key: value for key, value in data.items() if key != "verdict"}
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]  # mypy does not see through computed_field
+    @property
+    def verdict(self) -> Verdict:
+        """Beyond the operator guide: the readout in one word, always derived from its fields
+        (so a copy with other components can never carry a stale verdict)."""
+        return _judged(self)

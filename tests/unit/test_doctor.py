@@ -584,3 +584,14 @@ async def test_verdict_of_an_unreachable_admin_api_has_unknown_counts(stack: Sta
         None,
     )
     assert "fix connectivity first" in report.verdict.summary
+
+
+async def test_verdict_is_always_derived_never_stale(stack: Stack) -> None:
+    """A copy with another component, or a readout read back from JSON, judges itself again."""
+    report = await stack.doctor()
+    degraded = report.model_copy(
+        update={"services": report.services.model_copy(update={"status": "degraded"})}
+    )
+
+    assert (report.verdict.status, degraded.verdict.status) == ("attention", "degraded")
+    assert DoctorReport.model_validate_json(degraded.model_dump_json()).verdict == degraded.verdict
