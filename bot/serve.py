@@ -21,7 +21,7 @@ import uvicorn
 from bot.http import build_http_app
 from bot.services import build_services
 from bot.settings import Settings, SettingsError
-from core.audit_store import RedisAuditLog
+from core.audit.store import RedisAuditLog
 from core.errors import AuditUnavailable
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from redis.asyncio import Redis
 
 from bot.settings import Settings
-from core.audit_store import RedisAuditLog, audit_redis_client
+from core.audit.store import RedisAuditLog, audit_redis_client
 from core.operations import Operations
 from core.pending import PendingActions
 from core.restate.client import RestateAdminClient, RestateIngressClient

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from bot.cli.exits import ExitCode
 from bot.cli.terminal import Io
 from bot.settings import Settings
-from core.audit_store import RedisAuditLog, audit_redis_client
-from core.audit_views import render_lines, render_verify, view_json
+from core.audit.store import RedisAuditLog, audit_redis_client
+from core.audit.views import render_lines, render_verify, view_json
 
 #: As ``bot.services.REDIS_TIMEOUT_S`` (a unit test keeps them equal): fail fast on a dead Redis.
 REDIS_TIMEOUT_S = 2.0

@@ -8,7 +8,7 @@ from datetime import datetime
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from core.audit import AttemptView
-from core.audit_views import render_line
+from core.audit.views import render_line
 from handlers.blocks.format import Rendered, chunk_lines, esc, fallback
 
 #: Room for the code fence in each section.

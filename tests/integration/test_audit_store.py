@@ -24,11 +24,13 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.devstack import RedisServer, WorkflowService
-from core import audit_lua, audit_store, audit_verify
 from core.audit import Actor, AttemptFinish, AttemptStart, AttemptView, Outcome, Surface
-from core.audit_chain import GENESIS, content, entry_hash
-from core.audit_store import RedisAuditLog, audit_redis_client
-from core.audit_views import shown_outcome
+from core.audit import lua as audit_lua
+from core.audit import store as audit_store
+from core.audit import verify as audit_verify
+from core.audit.chain import GENESIS, content, entry_hash
+from core.audit.store import RedisAuditLog, audit_redis_client
+from core.audit.views import shown_outcome
 from core.errors import AuditUnavailable
 from core.operations import Attempt, Operations
 from core.restate.client import RestateAdminClient

@@ -11,7 +11,7 @@ import pytest
 from bot.devstack import WorkflowIngress, free_port
 from bot.devstack.waiting import invocation_row, wait_for_status
 from core.audit import Actor
-from core.audit_store import RedisAuditLog, audit_redis_client
+from core.audit.store import RedisAuditLog, audit_redis_client
 from core.authz import OPERATOR
 from core.errors import AdminRequestFailed, InvalidInput, PreviewOutdated, WorkflowRetryBlocked
 from core.models import CleanupRequest, RecoverRequest, RedeployPlan

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from core.audit import Actor, AttemptFinish, AttemptStart
-from core.audit_chain import (
+from core.audit.chain import (
     GENESIS,
     ChainWalker,
     canonical_json,

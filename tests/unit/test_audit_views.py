@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.audit import Actor, AttemptFinish, AttemptStart, AttemptView
-from core.audit_chain import BrokenLink, VerifyResult
-from core.audit_views import render_line, render_lines, render_verify, shown_outcome, view_json
+from core.audit.chain import BrokenLink, VerifyResult
+from core.audit.views import render_line, render_lines, render_verify, shown_outcome, view_json
 
 STARTED = datetime(2026, 5, 9, 10, 7, 19, 250000, tzinfo=UTC)
 START = AttemptStart(

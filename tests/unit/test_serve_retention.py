@@ -6,7 +6,7 @@ import asyncio
 from typing import Any, cast
 
 from bot.serve import trim_audit
-from core.audit_store import RedisAuditLog
+from core.audit.store import RedisAuditLog
 from core.errors import AuditUnavailable
 
 

@@ -11,7 +11,7 @@ One stream entry is a flat map of strings::
 
 The content digest is SHA-256 hex over ``v``, ``kind``, ``eid`` and ``data`` as netstrings
 (``<byte length>:<value>,``), so no two contents share a digest input. The writer computes the
-digest; the store's Lua script (``core.audit_lua``) reads the newest hash and computes the link
+digest; the store's Lua script (``core.audit.lua``) reads the newest hash and computes the link
 in one atomic step. :class:`ChainWalker` recomputes both here with ``hashlib`` alone.
 
 Version "1" hashed the canonical JSON of every field but ``hash`` in Python and appended by

@@ -1,7 +1,7 @@
 """The audit log over a Redis Stream: fail-closed starts, retried finishes, a verifiable chain.
 
-Appending (see ``core.audit_chain`` for the entry format): the writer computes the digest of the
-new entry's content; a Lua script (``core.audit_lua``) reads the newest entry's hash, links the
+Appending (see ``core.audit.chain`` for the entry format): the writer computes the digest of the
+new entry's content; a Lua script (``core.audit.lua``) reads the newest entry's hash, links the
 new entry to it and appends it, in one atomic step. Two writers (bot replicas) can never both
 append after the same entry, and no append ever loses a race: the chain stays linear whatever the
 interleaving, and contention costs nothing but Redis' own queueing.
@@ -32,7 +32,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from core.audit import AttemptFinish, AttemptStart, AttemptView
-from core.audit_chain import (
+from core.audit.chain import (
     VerifyResult,
     content,
     content_digest,
@@ -40,8 +40,8 @@ from core.audit_chain import (
     parse_stream_id,
     reply_entries,
 )
-from core.audit_lua import APPEND_LUA, TRIM_LUA
-from core.audit_verify import verify_stream
+from core.audit.lua import APPEND_LUA, TRIM_LUA
+from core.audit.verify import verify_stream
 from core.errors import AuditUnavailable
 from core.redact import redact_text, sanitize
 

@@ -72,7 +72,7 @@ class AttemptView(BaseModel):
 
 
 class AuditLog(Protocol):
-    """Port for the audit store. Implemented over a Redis Stream in ``core.audit_store``."""
+    """Port for the audit store. Implemented over a Redis Stream in ``core.audit.store``."""
 
     async def record_start(self, start: AttemptStart) -> None:
         """Store the start of an attempt; raise ``AuditUnavailable`` when it cannot be stored."""

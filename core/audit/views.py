@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from core.audit import AttemptView, Outcome
-from core.audit_chain import VerifyResult
+from core.audit.chain import VerifyResult
 from core.timestamps import iso_utc
 
 IN_PROGRESS_GRACE = timedelta(minutes=5)

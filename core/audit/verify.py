@@ -1,6 +1,6 @@
 """``audit verify``: walk the audit stream oldest first and find the first broken or missing link.
 
-The chain (``core.audit_chain``) shows modified entries and entries deleted between two others.
+The chain (``core.audit.chain``) shows modified entries and entries deleted between two others.
 Two deletions leave no gap in it, so the stream's own metadata is checked too (Redis 7.0+):
 ``max-deleted-entry-id`` is set by any ``XDEL`` (the audit log never deletes; retention uses
 ``XTRIM``, which does not set it), and ``last-generated-id`` differs from the newest entry when the
@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from core.audit_chain import (
+from core.audit.chain import (
     GENESIS,
     BrokenLink,
     ChainWalker,

@@ -10,7 +10,7 @@ characters), so its cost is the same whatever the size of the entry.
 
 from __future__ import annotations
 
-from core.audit_chain import GENESIS
+from core.audit.chain import GENESIS
 
 _SHA256_LUA = """
 local band, bor, bxor, bnot = bit.band, bit.bor, bit.bxor, bit.bnot
