@@ -30,6 +30,7 @@ from core.models import (
     to_json_dict,
 )
 from core.plans.rules import newest, same_url
+from core.redact import redact_text
 from core.restate.client import RestateAdminClient
 from core.restate.queries import deployment_facts
 
@@ -67,11 +68,11 @@ def plan_cleanup(
     """
     matches = [d for d in items if same_url(d.service_url, service_url)]
     if not matches:
-        # The URL is not echoed: it may carry credentials, and messages reach the audit log.
+        shown = redact_text(service_url)  # its user info may be a password
         raise DeploymentNotFound(
-            "No registered deployment matches serviceUrl; nothing was deleted. Copy "
+            f"No registered deployment has the service URL {shown}; nothing was deleted. Copy "
             "deployments.items[].serviceUrl from doctor exactly.",
-            data={"registeredCount": len(items)},
+            data={"serviceUrl": shown, "registeredCount": len(items)},
         )
     keep = newest(matches)
     steps = [CleanupStep(deployment=keep, action="keep", reason=KEPT)]
