@@ -44,7 +44,6 @@ from core.models import (
     Route,
     parse_request,
 )
-from core.plans.redeploy import redeploy_args
 from core.redact import sanitize
 from core.restate.client import RestateAdminClient, RestateIngressClient
 from core.writes import ROUTES, WriteResponse, WriteRoute, required_admin
@@ -143,11 +142,6 @@ class Operations:
     @property
     def live_service_url(self) -> str | None:
         return self._live_service_url
-
-    def redeploy_args(self, service_url: str | None, *, force: bool = True) -> dict[str, object]:
-        """A redeploy command's body: an absent URL is the configured live one, an explicitly
-        empty one stays empty (and is refused as INVALID_INPUT by preview and execute)."""
-        return redeploy_args(service_url, default=self._live_service_url, force=force)
 
     async def doctor(self, attempt: Attempt) -> DoctorResult:
         """Read-only health readout plus advice. Answers even when the audit store is down."""

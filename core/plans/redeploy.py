@@ -23,16 +23,6 @@ from core.models import (
 from core.restate.client import RestateAdminClient
 
 
-def redeploy_args(
-    service_url: str | None, *, default: str | None, force: bool = True
-) -> dict[str, object]:
-    """The request body of a surface's redeploy command. Only an absent ``service_url`` (None)
-    takes ``default``; anything given, even ``""``, is passed on for validation, so an explicitly
-    empty URL is INVALID_INPUT naming ``serviceUrl``, never a silent fallback to the default."""
-    url = default if service_url is None else service_url
-    return {"force": force} if url is None else {"serviceUrl": url, "force": force}
-
-
 def plan_redeploy(req: ForceRedeployRequest) -> RedeployPlan:
     return RedeployPlan(service_url=req.service_url, force=req.force)
 

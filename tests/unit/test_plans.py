@@ -387,29 +387,19 @@ async def test_doctor_advice_carries_the_plan_the_write_runs(
 # --- force-redeploy: an explicitly empty URL is bad input ----------------------------------------
 
 
+@pytest.mark.parametrize("phase", ["preview", "execute"])
 async def test_an_explicitly_empty_service_url_is_invalid_input_never_the_default(
-    ops: Operations, audit: FakeAuditLog, fake: FakeAdmin
+    ops: Operations, audit: FakeAuditLog, fake: FakeAdmin, phase: str
 ) -> None:
-    """`redeploy ""` names serviceUrl as bad input; only an absent URL takes the default."""
-    assert ops.redeploy_args(None) == {"serviceUrl": KEEP_URL, "force": True}
-    args = ops.redeploy_args("")
+    """`redeploy ""` is INVALID_INPUT naming serviceUrl, audited, with no call to Restate."""
+    run = ops.preview if phase == "preview" else ops.execute
 
     with pytest.raises(InvalidInput) as caught:
-        await ops.execute(attempt(), "force-redeploy", args)
+        await run(attempt(), "force-redeploy", {"serviceUrl": "", "force": True})
 
     assert (caught.value.field, caught.value.rule) == ("serviceUrl", "must be a non-empty URL")
     assert fake.requests == []
-    assert phases(audit) == [("execute", "force-redeploy", "failed")]
-
-
-async def test_a_missing_service_url_without_a_default_is_required(audit: FakeAuditLog) -> None:
-    """Without RESTATE_SERVICE_URL an absent URL is INVALID_INPUT "is required"."""
-    ops = Operations(admin=None, ingress=None, audit=audit, live_service_url=None)
-
-    with pytest.raises(InvalidInput) as caught:
-        await ops.preview(attempt(), "force-redeploy", ops.redeploy_args(None))
-
-    assert (caught.value.field, caught.value.rule) == ("serviceUrl", "is required")
+    assert phases(audit) == [(phase, "force-redeploy", "failed")]
 
 
 async def test_a_stored_offer_keeps_its_plan(ops: Operations, fake: FakeAdmin) -> None:
