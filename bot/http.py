@@ -248,7 +248,7 @@ def _readyz_endpoint(services: Services) -> Callable[[Request], Awaitable[Respon
         """Readiness: Redis (audit) and the Restate admin API both answer; checks every one."""
         names = ("redis", "restateAdmin")
         results = await asyncio.gather(
-            _check(services.redis.ping()), _check(services.admin.health())
+            _check(services.redis.ping()), _check(services.admin.ready())
         )
         checks = dict(zip(names, results, strict=True))
         ready = all(result == "ok" for result in results)

@@ -17,6 +17,8 @@ from core.restate.client import RestateAdminClient, RestateIngressClient
 
 #: A dead Redis must fail fast: a write is refused rather than left hanging.
 REDIS_TIMEOUT_S = 2.0
+#: Doctors asked for within this long of a finished run get its readout (writes start afresh).
+READOUT_MAX_AGE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         audit=audit,
         live_service_url=_text(settings.restate_service_url),
         probe_timeout_s=settings.probe_timeout_s,
+        readout_max_age_s=READOUT_MAX_AGE_S,
     )
     try:
         yield Services(settings, redis, admin, ingress, audit, pending, operations)

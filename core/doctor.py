@@ -1,10 +1,14 @@
 """doctor: a read-only health readout of ingress, admin API, deployments, services and invocations.
 
-The five components are probed concurrently, each under the same deadline (``probe_timeout_s`` from
-the start), and every admin call is an independent attempt: a failure marks only the components
-that needed that answer. Transport failures and timeouts read ``unreachable``; an answer that is an
-error or cannot be parsed reads ``degraded``. The services list is fetched once and feeds both the
-services readout and the deployments' drain state.
+The five components are probed concurrently and every admin call is an independent attempt: a
+failure marks only the components that needed that answer. Transport failures and timeouts read
+``unreachable``; an answer that is an error or cannot be parsed reads ``degraded``. The services
+list is fetched once and feeds both the services readout and the deployments' drain state.
+
+Each call is bounded by the client's own timeout (``probe_timeout_s``), which starts once the call
+holds one of the admin client's slots: a call that waited behind our own requests is not a server
+that failed to answer. Nothing here cancels a request: cancelling requests queued for a pool
+connection once leaked the whole pool (issue 13, encode/httpcore#1093).
 
 doctor raises only when no admin URL is configured (``admin is None``), as the operator guide says.
 """
@@ -38,14 +42,6 @@ REASON_LIMIT = 300
 
 
 @dataclass(frozen=True)
-class _Deadline:
-    """When every probe of one doctor run must have its answers (loop time), and the budget."""
-
-    at: float
-    seconds: float
-
-
-@dataclass(frozen=True)
 class ProbeFailure:
     """Why one admin call gave no usable answer."""
 
@@ -53,17 +49,14 @@ class ProbeFailure:
     reason: str
 
 
-async def _attempt(call: Awaitable[T], deadline: _Deadline, what: str) -> T | ProbeFailure:
-    """Await ``call`` until the deadline; the known failures become a ProbeFailure."""
+async def _attempt(call: Awaitable[T], what: str) -> T | ProbeFailure:
+    """Await ``call``; the known failures become a ProbeFailure that names ``what`` failed."""
     try:
-        async with asyncio.timeout_at(deadline.at):
-            return await call
-    except TimeoutError:
-        return ProbeFailure("unreachable", f"{what}: no answer within {deadline.seconds:g}s")
+        return await call
     except AdminUnreachable as exc:
-        return ProbeFailure("unreachable", _short(exc.message))
+        return ProbeFailure("unreachable", _short(f"{what}: {exc.message}"))
     except AdminRequestFailed as exc:
-        return ProbeFailure("degraded", _short(exc.message))
+        return ProbeFailure("degraded", _short(f"{what}: {exc.message}"))
 
 
 def _short(reason: str) -> str:
@@ -79,12 +72,10 @@ def _elapsed_ms(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
-async def _measured(
-    call: Awaitable[T], deadline: _Deadline, what: str
-) -> tuple[T | ProbeFailure, int | None]:
+async def _measured(call: Awaitable[T], what: str) -> tuple[T | ProbeFailure, int | None]:
     """An attempt plus its latency, which only means something when the server answered."""
     started = time.monotonic()
-    result = await _attempt(call, deadline, what)
+    result = await _attempt(call, what)
     answered = not isinstance(result, ProbeFailure) or result.status == "degraded"
     return result, _elapsed_ms(started) if answered else None
 
@@ -93,20 +84,20 @@ async def _measured(
 
 
 async def _probe_ingress(
-    ingress: RestateIngressClient | None, deadline: _Deadline
+    ingress: RestateIngressClient | None,
 ) -> IngressReadout:
     if ingress is None:
         return IngressReadout(status="unreachable", error="no Restate ingress URL is configured")
-    result, latency = await _measured(ingress.health(), deadline, "ingress health")
+    result, latency = await _measured(ingress.health(), "ingress health")
     if isinstance(result, ProbeFailure):
         return IngressReadout(status=result.status, latency_ms=latency, error=result.reason)
     return IngressReadout(status="ok", latency_ms=latency)
 
 
-async def _probe_admin(admin: RestateAdminClient, deadline: _Deadline) -> AdminReadout:
+async def _probe_admin(admin: RestateAdminClient) -> AdminReadout:
     (health, latency), version = await asyncio.gather(
-        _measured(admin.health(), deadline, "admin health"),
-        _attempt(admin.version(), deadline, "admin version"),
+        _measured(admin.health(), "admin health"),
+        _attempt(admin.version(), "admin version"),
     )
     if isinstance(health, ProbeFailure):
         # The version may come from the client's cache; do not present it as a fresh answer.
@@ -117,9 +108,9 @@ async def _probe_admin(admin: RestateAdminClient, deadline: _Deadline) -> AdminR
 
 
 async def _probe_services(
-    services: Awaitable[list[Service]], deadline: _Deadline
+    services: Awaitable[list[Service]],
 ) -> ServicesReadout:
-    listed = await _attempt(services, deadline, "service list")
+    listed = await _attempt(services, "service list")
     if isinstance(listed, ProbeFailure):
         return ServicesReadout(status=listed.status, error=listed.reason)
     items = [
@@ -135,12 +126,13 @@ async def _probe_services(
 
 
 async def _probe_deployments(
-    admin: RestateAdminClient, services: Awaitable[list[Service]], deadline: _Deadline
+    admin: RestateAdminClient,
+    services: Awaitable[list[Service]],
 ) -> DeploymentsReadout:
     listed, pinned, latest_from = await asyncio.gather(
-        _attempt(admin.list_deployments(), deadline, "deployment list"),
-        _attempt(queries.pinned_active_counts(admin), deadline, "pinned invocation count"),
-        _attempt(services, deadline, "service list (for drain state)"),
+        _attempt(admin.list_deployments(), "deployment list"),
+        _attempt(queries.pinned_active_counts(admin), "pinned invocation count"),
+        _attempt(services, "service list (for drain state)"),
     )
     if isinstance(listed, ProbeFailure):
         return DeploymentsReadout(status=listed.status, error=listed.reason)
@@ -156,11 +148,11 @@ async def _probe_deployments(
     return DeploymentsReadout(status="ok", items=items)
 
 
-async def _probe_invocations(admin: RestateAdminClient, deadline: _Deadline) -> InvocationsReadout:
+async def _probe_invocations(admin: RestateAdminClient) -> InvocationsReadout:
     counts, failures, stuck = await asyncio.gather(
-        _attempt(queries.invocation_counts(admin), deadline, "invocation counts"),
-        _attempt(queries.recent_failures(admin), deadline, "recent failures"),
-        _attempt(queries.stuck_invocations(admin), deadline, "stuck invocations"),
+        _attempt(queries.invocation_counts(admin), "invocation counts"),
+        _attempt(queries.recent_failures(admin), "recent failures"),
+        _attempt(queries.stuck_invocations(admin), "stuck invocations"),
     )
     failed = [r for r in (counts, failures, stuck) if isinstance(r, ProbeFailure)]
     parts: tuple[tuple[InvocationPart, object], ...] = (
@@ -199,20 +191,20 @@ async def run_doctor(
             "No Restate admin URL is configured, so doctor cannot probe anything."
         )
     checked_at = now()
-    deadline = _Deadline(asyncio.get_running_loop().time() + probe_timeout_s, probe_timeout_s)
-    # One GET /services for two readouts. Shielded: a reader that times out must not cancel
-    # the request for the other reader.
+    admin = admin.with_timeout(probe_timeout_s)
+    ingress = ingress.with_timeout(probe_timeout_s) if ingress is not None else None
+    # One GET /services for two readouts.
     services_task = asyncio.ensure_future(admin.list_services())
     try:
         ingress_r, admin_r, deployments_r, services_r, invocations_r = await asyncio.gather(
-            _probe_ingress(ingress, deadline),
-            _probe_admin(admin, deadline),
-            _probe_deployments(admin, asyncio.shield(services_task), deadline),
-            _probe_services(asyncio.shield(services_task), deadline),
-            _probe_invocations(admin, deadline),
+            _probe_ingress(ingress),
+            _probe_admin(admin),
+            _probe_deployments(admin, services_task),
+            _probe_services(services_task),
+            _probe_invocations(admin),
         )
     finally:
-        services_task.cancel()  # a no-op when it finished
+        services_task.cancel()  # a no-op when it finished (only a cancelled doctor gets here)
         if services_task.done() and not services_task.cancelled():
             services_task.exception()  # mark as retrieved: its readers already reported it
     return DoctorReport(

@@ -7,16 +7,26 @@ decide per status (a 409 on kill means "already completed", a 404 on purge means
 
 Paths are unprefixed: they work on every server version. ``force`` is always sent explicitly on
 registration because its default changed in 1.6 (true before, false on unprefixed paths since).
+
+Concurrency (issue 13). Requests take one of ``max_concurrency`` slots before they reach httpx2,
+whose pool is twice as large, so a request never waits inside the pool. Waiting for a slot may be
+cancelled freely (it is an ``asyncio.Semaphore``); a request that holds one is bounded by the
+client's own timeouts, never by the caller cancelling it. Callers that need a shorter bound ask for
+a view with :meth:`_HttpApi.with_timeout`. ``pool_problem`` names a wedged pool (a slot held far
+past its timeouts, or the pool itself timing out although we bound it) for ``/readyz``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import ssl
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-import httpx
+import httpx2
 from pydantic import BaseModel, ValidationError
 
 from core.errors import AdminRequestFailed, AdminUnreachable
@@ -32,6 +42,12 @@ from core.restate.wire import (
 )
 
 DEFAULT_TIMEOUT_S = 10.0
+#: Admin calls one process has in flight at once; the rest wait their turn in order.
+DEFAULT_MAX_CONCURRENCY = 8
+#: A request holding a slot past its timeouts by this much means the pool no longer works.
+WEDGED_GRACE_S = 5.0
+#: How long a pool timeout (impossible while slots bound the pool) keeps ``/readyz`` failing.
+POOL_ERROR_MEMORY_S = 60.0
 
 M = TypeVar("M", bound=BaseModel)
 USER_AGENT = "restate-ops"
@@ -42,7 +58,7 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
-def _restate_message(response: httpx.Response) -> str:
+def _restate_message(response: httpx2.Response) -> str:
     try:
         return ErrorBody.model_validate_json(response.content).message or response.reason_phrase
     except ValidationError:
@@ -50,8 +66,44 @@ def _restate_message(response: httpx.Response) -> str:
         return text[:500] if text else response.reason_phrase
 
 
+def _tls_context(base_url: str) -> ssl.SSLContext | bool:
+    """Verify against the system store for https; for plain http skip loading any CA store.
+
+    The context for http is never used for a handshake; were it ever used, it verifies against
+    no CA at all and fails closed.
+    """
+    if urlsplit(base_url).scheme == "http":
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return True
+
+
+@dataclass
+class _Pool:
+    """What every view of one client shares: the httpx2 client, the slots, the health facts."""
+
+    http: httpx2.AsyncClient
+    slots: asyncio.Semaphore
+    size: int
+    #: Loop time by which each in-flight request must have ended (its timeouts plus a grace).
+    due: dict[int, float] = field(default_factory=dict)
+    waiting: int = 0
+    last_pool_timeout: float | None = None
+    version: VersionInfo | None = None
+
+
+@dataclass(frozen=True)
+class PoolStatus:
+    """A snapshot of one client's admin concurrency, for readiness and the benchmark."""
+
+    in_flight: int
+    waiting: int
+    slots: int
+    #: Why the pool is unusable, or None when it works.
+    problem: str | None
+
+
 class _HttpApi:
-    """Shared plumbing: one ``httpx.AsyncClient``, error translation at the edge."""
+    """Shared plumbing: one ``httpx2.AsyncClient`` behind bounded slots, errors translated here."""
 
     api_name = "admin"
 
@@ -60,18 +112,65 @@ class _HttpApi:
         base_url: str,
         *,
         timeout: float = DEFAULT_TIMEOUT_S,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.AsyncClient(
+        # Twice the slots: a request holding a slot always finds a free connection at once.
+        size = 2 * max_concurrency
+        http = httpx2.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
             transport=transport,
+            verify=_tls_context(self.base_url),
+            limits=httpx2.Limits(max_connections=size, max_keepalive_connections=size),
             headers={"user-agent": USER_AGENT},
         )
+        self._pool = _Pool(http, asyncio.Semaphore(max_concurrency), max_concurrency)
+        self._timeout = timeout
+
+    def with_timeout(self, seconds: float) -> Self:
+        """This client (same pool, slots and cached facts) with another per-request timeout.
+
+        The timeout starts once the request holds a slot: time spent waiting behind our own
+        requests is not the server's. Close the original client, not the view.
+        """
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view._timeout = seconds
+        return view
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    def pool_status(self) -> PoolStatus:
+        pool = self._pool
+        return PoolStatus(len(pool.due), pool.waiting, pool.size, self._pool_problem())
+
+    def _pool_problem(self) -> str | None:
+        pool, now = self._pool, asyncio.get_running_loop().time()
+        overdue = [due for due in pool.due.values() if due < now]
+        if overdue:
+            late = now - min(overdue)
+            return (
+                f"{len(overdue)} of {pool.size} {self.api_name} API slots held "
+                f"{late:.0f}s past their timeout: the connection pool is wedged"
+            )
+        if (
+            pool.last_pool_timeout is not None
+            and now - pool.last_pool_timeout < POOL_ERROR_MEMORY_S
+        ):
+            return (
+                f"the {self.api_name} API connection pool timed out although restate-ops bounds "
+                "its use: connections leaked"
+            )
+        return None
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._pool.http.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -84,24 +183,44 @@ class _HttpApi:
     ) -> None:
         await self.aclose()
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
+        pool = self._pool
+        pool.waiting += 1
         try:
-            response = await self._http.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
+            await pool.slots.acquire()  # cancelling this wait leaves nothing behind
+        finally:
+            pool.waiting -= 1
+        loop = asyncio.get_running_loop()
+        token = object()
+        # connect + write + read each get the timeout; the grace covers our own slowness.
+        pool.due[id(token)] = loop.time() + 3 * self._timeout + WEDGED_GRACE_S
+        try:
+            response = await pool.http.request(method, path, timeout=self._timeout, **kwargs)
+        except httpx2.PoolTimeout as exc:
+            pool.last_pool_timeout = loop.time()
             raise AdminUnreachable(
-                f"Restate {self.api_name} API at {self.base_url} timed out on {method} {path}"
+                f"restate-ops could not get a connection to the Restate {self.api_name} API at "
+                f"{self.base_url} for {method} {path}: its connection pool is exhausted"
             ) from exc
-        except httpx.TransportError as exc:
+        except httpx2.TimeoutException as exc:
+            raise AdminUnreachable(
+                f"Restate {self.api_name} API at {self.base_url} timed out on {method} {path} "
+                f"(no answer within {self._timeout:g}s)"
+            ) from exc
+        except httpx2.TransportError as exc:
             raise AdminUnreachable(
                 f"Restate {self.api_name} API at {self.base_url} is unreachable: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
+        finally:
+            del pool.due[id(token)]
+            pool.slots.release()
         if response.is_success:
             return response
         raise AdminRequestFailed(method, path, response.status_code, _restate_message(response))
 
     @staticmethod
-    def _parse(model: type[M], response: httpx.Response, what: str) -> M:
+    def _parse(model: type[M], response: httpx2.Response, what: str) -> M:
         try:
             return model.model_validate_json(response.content)
         except ValidationError as exc:
@@ -116,25 +235,22 @@ class _HttpApi:
 class RestateAdminClient(_HttpApi):
     """Typed access to the Restate admin API (default port 9070)."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        timeout: float = DEFAULT_TIMEOUT_S,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        super().__init__(base_url, timeout=timeout, transport=transport)
-        self._version: VersionInfo | None = None
-
     async def health(self) -> None:
         await self._request("GET", "/health")
 
+    async def ready(self) -> None:
+        """Readiness: the pool works and ``GET /health`` answers; ``AdminUnreachable`` if not."""
+        problem = self._pool_problem()
+        if problem is not None:
+            raise AdminUnreachable(problem)
+        await self.health()
+
     async def version(self) -> VersionInfo:
         """``GET /version``, read once per client: the server does not change under us."""
-        if self._version is None:
+        if self._pool.version is None:
             response = await self._request("GET", "/version")
-            self._version = self._parse(VersionInfo, response, "version")
-        return self._version
+            self._pool.version = self._parse(VersionInfo, response, "version")
+        return self._pool.version
 
     async def list_deployments(self) -> list[Deployment]:
         response = await self._request("GET", "/deployments")

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from bot.devstack import RestateServer, WorkflowIngress, WorkflowService
@@ -85,14 +85,14 @@ async def wait_until_pinned(
         await asyncio.sleep(0.05)
 
 
-class RecordingTransport(httpx.AsyncBaseTransport):
+class RecordingTransport(httpx2.AsyncBaseTransport):
     """A real transport that remembers every request it was asked to send."""
 
     def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self._inner = httpx.AsyncHTTPTransport()
+        self.requests: list[httpx2.Request] = []
+        self._inner = httpx2.AsyncHTTPTransport()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
         return await self._inner.handle_async_request(request)
 

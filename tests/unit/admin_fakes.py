@@ -1,8 +1,9 @@
-"""A fake Restate (admin API + ingress) behind ``httpx.MockTransport``, for doctor unit tests.
+"""A fake Restate (admin API + ingress) behind ``httpx2.MockTransport``, for doctor unit tests.
 
 It answers like restate-server 1.7.12 does: JSON shapes, null columns left out of
 SQL rows. Each endpoint, and each kind of SQL query, can be broken on its own: an error answer
-(``Reply``), a transport failure (``DOWN``) or no answer at all (``HANG``).
+(``Reply``), a transport failure (``DOWN``) or no answer at all (``HANG``: the request's read
+timeout passes, then a ``ReadTimeout``, as a real transport would raise).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import httpx
+import httpx2
 
 from core.restate.client import RestateAdminClient, RestateIngressClient
 
@@ -102,33 +103,43 @@ class FakeRestate:
     broken: dict[str, Breakage] = field(default_factory=dict)
     #: How many times each target was asked (``"unknown-sql"`` for SQL it does not recognise).
     asked: Counter[str] = field(default_factory=Counter)
+    #: The most requests that were hanging at the same moment (proves probes run concurrently).
+    hanging_peak: int = 0
+    _hanging: int = 0
 
     def admin(self, *, timeout: float = 5.0) -> RestateAdminClient:
         return RestateAdminClient(
-            ADMIN_URL, timeout=timeout, transport=httpx.MockTransport(self._handle)
+            ADMIN_URL, timeout=timeout, transport=httpx2.MockTransport(self._handle)
         )
 
     def ingress(self, *, timeout: float = 5.0) -> RestateIngressClient:
         return RestateIngressClient(
-            INGRESS_URL, timeout=timeout, transport=httpx.MockTransport(self._handle)
+            INGRESS_URL, timeout=timeout, transport=httpx2.MockTransport(self._handle)
         )
 
-    async def _handle(self, request: httpx.Request) -> httpx.Response:
+    async def _handle(self, request: httpx2.Request) -> httpx2.Response:
         target, normal = self._route(request)
         self.asked[target] += 1
         breakage = self.broken.get(target)
         if breakage == DOWN:
-            raise httpx.ConnectError("connection refused (fake)", request=request)
+            raise httpx2.ConnectError("connection refused (fake)", request=request)
         if breakage == HANG:
-            await asyncio.Event().wait()  # until the caller's timeout cancels us
+            # MockTransport ignores timeouts; honour the request's, like a real connection.
+            self._hanging += 1
+            self.hanging_peak = max(self.hanging_peak, self._hanging)
+            try:
+                await asyncio.sleep(request.extensions["timeout"]["read"])
+            finally:
+                self._hanging -= 1
+            raise httpx2.ReadTimeout("no answer (fake)", request=request)
         if isinstance(breakage, Reply):
-            return httpx.Response(breakage.status, text=breakage.body)
+            return httpx2.Response(breakage.status, text=breakage.body)
         return normal
 
-    def _route(self, request: httpx.Request) -> tuple[str, httpx.Response]:
+    def _route(self, request: httpx2.Request) -> tuple[str, httpx2.Response]:
         host, path = request.url.host, request.url.path
         if host == "ingress.test" and path == "/restate/health":
-            return "ingress", httpx.Response(200, json={"services": self.ingress_services})
+            return "ingress", httpx2.Response(200, json={"services": self.ingress_services})
         routes: dict[tuple[str, str], tuple[str, Any]] = {
             ("GET", "/health"): ("health", None),
             ("GET", "/version"): ("version", self._version_body()),
@@ -138,22 +149,22 @@ class FakeRestate:
         if (request.method, path) in routes:
             target, body = routes[(request.method, path)]
             if body is None:
-                return target, httpx.Response(200)
-            return target, httpx.Response(200, json=body)
+                return target, httpx2.Response(200)
+            return target, httpx2.Response(200, json=body)
         if (request.method, path) == ("POST", "/query"):
             return self._query(request)
-        return "unknown-path", httpx.Response(404, json={"message": f"no route {path}"})
+        return "unknown-path", httpx2.Response(404, json={"message": f"no route {path}"})
 
-    def _query(self, request: httpx.Request) -> tuple[str, httpx.Response]:
+    def _query(self, request: httpx2.Request) -> tuple[str, httpx2.Response]:
         if request.headers.get("accept") != "application/json":
             # Restate answers Arrow IPC unless Accept is exactly JSON.
-            return "arrow", httpx.Response(200, content=b"ARROW1")
+            return "arrow", httpx2.Response(200, content=b"ARROW1")
         kind = sql_kind(json.loads(request.content)["query"])
         if kind is None:
-            return "unknown-sql", httpx.Response(
+            return "unknown-sql", httpx2.Response(
                 500, json={"message": "Datafusion error: unknown query (fake)"}
             )
-        return kind, httpx.Response(200, json={"rows": self.rows.get(kind, [])})
+        return kind, httpx2.Response(200, json={"rows": self.rows.get(kind, [])})
 
     def _version_body(self) -> dict[str, Any]:
         return {

@@ -55,10 +55,10 @@ def test_only_core_adapters_talk_to_restate_or_redis_directly(package: str) -> N
         "bot/demo.py",
         "bot/http.py",
     )
-    forbidden = ("httpx",) if package == "bot" else ("httpx", "redis")
+    forbidden = ("httpx", "httpx2") if package == "bot" else ("httpx", "httpx2", "redis")
     assert offenders(package, forbidden, allowed) == []
 
 
 def test_only_the_client_module_uses_httpx_in_core() -> None:
     """Every Restate admin call lives in core/restate/client.py."""
-    assert offenders("core", ("httpx",), ("core/restate/client.py",)) == []
+    assert offenders("core", ("httpx", "httpx2"), ("core/restate/client.py",)) == []

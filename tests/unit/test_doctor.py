@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -485,22 +484,25 @@ async def test_hanging_deployment_list_times_out_as_unreachable(stack: Stack) ->
 
     assert (
         statuses(report),
-        report.deployments.error == "deployment list: no answer within 0.2s",
-    ) == ({**ALL_OK, "deployments": "unreachable"}, True)
+        report.deployments.error,
+    ) == (
+        {**ALL_OK, "deployments": "unreachable"},
+        "deployment list: Restate admin API at http://admin.test:9070 timed out on "
+        "GET /deployments (no answer within 0.2s)",
+    )
 
 
 async def test_hanging_probes_time_out_together_not_one_after_another(stack: Stack) -> None:
-    """Five hanging components cost one probe timeout in total, because they run concurrently."""
-    for target in ("ingress", "health", "deployments", "services", "counts", "failures", "stuck"):
+    """Five hanging components wait out their timeouts together, not one after another."""
+    hanging = ("ingress", "health", "deployments", "services", "counts", "failures", "stuck")
+    for target in hanging:
         stack.fake.broken[target] = HANG
 
-    started = time.monotonic()
     report = await stack.doctor(probe_timeout_s=FAST_TIMEOUT_S)
-    elapsed = time.monotonic() - started
 
-    assert ({c: "unreachable" for c in ALL_OK}, True) == (
+    assert ({c: "unreachable" for c in ALL_OK}, len(hanging)) == (
         statuses(report),
-        elapsed < FAST_TIMEOUT_S * 3,
+        stack.fake.hanging_peak,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import httpx
+import httpx2
 import pytest
 
 from core.audit import Actor
@@ -19,15 +19,15 @@ from tests.unit.write_fakes import FakeAdmin
 NOW = datetime(2026, 5, 9, 10, 0, tzinfo=UTC)
 
 
-class RecordingTransport(httpx.AsyncBaseTransport):
+class RecordingTransport(httpx2.AsyncBaseTransport):
     """Answers every request with a transport error and remembers that it was asked."""
 
     def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
+        self.requests: list[httpx2.Request] = []
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
-        raise httpx.ConnectError("refused", request=request)
+        raise httpx2.ConnectError("refused", request=request)
 
 
 def make_ops(audit: FakeAuditLog, transport: RecordingTransport) -> Operations:

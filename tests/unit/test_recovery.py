@@ -1,11 +1,21 @@
+<<<<<<< HEAD
 """The three write routes against a fake Restate admin API (:class:`FakeAdmin`)."""
+=======
+"""The three write routes against a fake Restate admin API served through ``httpx2.MockTransport``.
+
+The fake (:class:`FakeAdmin`) keeps deployments, services, invocation rows, state and promises, and
+answers like Restate 1.7.12 does (notes §4.2): kill of a completed invocation is 409, purge of an
+active one is 409, a second purge is 404, purging a workflow run also drops its state and promises.
+Individual answers can be replaced per request to inject failures.
+"""
+>>>>>>> d3cfac7 (Admin client on httpx2 behind bounded slots; doctor never cancels a request)
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 import pytest
 
 from core.errors import (
@@ -26,7 +36,213 @@ from core.plans.cleanup import cleanup_stale_deployments
 from core.plans.recover import recover_stuck_workflow
 from core.plans.redeploy import force_redeploy
 from core.restate.client import RestateAdminClient
+<<<<<<< HEAD
 from tests.unit.write_fakes import KEY, RUN_ID, WF, FakeAdmin, reply, restate_error
+=======
+
+WF = "IdentityRecoveryWorkflow"
+KEY = "invitation_01j8m7k2q3r4s5t6u7v8w9x0y1"
+RUN_ID = "inv_1run"
+
+Override = Callable[[httpx2.Request], httpx2.Response | None]
+
+
+def _json(status: int, body: Any = None) -> httpx2.Response:
+    if body is None:
+        return httpx2.Response(status)
+    return httpx2.Response(status, json=body)
+
+
+def _error(status: int, message: str) -> httpx2.Response:
+    return _json(status, {"message": message, "restate_code": None})
+
+
+def _literals(sql: str, *columns: str) -> list[str]:
+    """The string literals the SQL compares ``columns`` with, in order (``''`` unescaped)."""
+    found = []
+    for column in columns:
+        match = re.search(rf"{column} = '((?:[^']|'')*)'", sql)
+        assert match is not None, f"{column} not filtered in {sql}"
+        found.append(match.group(1).replace("''", "'"))
+    return found
+
+
+@dataclass
+class FakeAdmin:
+    """A small in-memory Restate admin API; ``requests`` records everything that reached it."""
+
+    deployments: list[dict[str, Any]] = field(default_factory=list)
+    services: list[dict[str, Any]] = field(default_factory=list)
+    #: sys_invocation rows plus ``service``, ``key``, ``handler`` and ``pinned`` (deployment id).
+    invocations: list[dict[str, Any]] = field(default_factory=list)
+    state: dict[tuple[str, str], int] = field(default_factory=dict)
+    promises: dict[tuple[str, str], int] = field(default_factory=dict)
+    overrides: list[Override] = field(default_factory=list)
+    requests: list[httpx2.Request] = field(default_factory=list)
+
+    # --- fixtures ----------------------------------------------------------------------------
+
+    def add_workflow(self, name: str = WF, handler: str = "run", deployment: str = "dp_a") -> None:
+        self.services.append(
+            {
+                "name": name,
+                "ty": "Workflow",
+                "revision": 1,
+                "deployment_id": deployment,
+                "handlers": [
+                    {"name": handler, "ty": "Workflow"},
+                    {"name": "approve", "ty": "Shared"},
+                ],
+            }
+        )
+
+    def add_run(
+        self,
+        status: str,
+        result: str | None = None,
+        *,
+        run_id: str = RUN_ID,
+        key: str = KEY,
+        handler: str = "run",
+        pinned: str | None = None,
+    ) -> None:
+        row: dict[str, Any] = {"id": run_id, "status": status, "service": WF, "key": key}
+        row["handler"] = handler
+        if result is not None:
+            row["completion_result"] = result
+        if pinned is not None:
+            row["pinned"] = pinned
+        self.invocations.append(row)
+
+    def add_deployment(self, dep_id: str, uri: str, created_at: str) -> None:
+        self.deployments.append(
+            {"id": dep_id, "uri": uri, "created_at": created_at, "services": [{"name": WF}]}
+        )
+
+    def fail(self, method: str, path: str, response: httpx2.Response | Exception) -> None:
+        """Answer every ``method path`` (path prefix) with ``response``, or raise it."""
+
+        def override(request: httpx2.Request) -> httpx2.Response | None:
+            if request.method != method or not request.url.path.startswith(path):
+                return None
+            if isinstance(response, Exception):
+                raise response
+            return response
+
+        self.overrides.append(override)
+
+    # --- what tests look at ------------------------------------------------------------------
+
+    @property
+    def writes(self) -> list[str]:
+        """Every request that can change something (``POST /query`` reads only)."""
+        return [
+            f"{r.method} {r.url.path}"
+            for r in self.requests
+            if r.method != "GET" and r.url.path != "/query"
+        ]
+
+    def client(self) -> RestateAdminClient:
+        return RestateAdminClient("http://admin.test", transport=httpx2.MockTransport(self.handle))
+
+    # --- the fake API --------------------------------------------------------------------------
+
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
+        self.requests.append(request)
+        for override in self.overrides:
+            answer = override(request)
+            if answer is not None:
+                return answer
+        method, path = request.method, request.url.path
+        if path == "/query":
+            return self._query(json.loads(request.content)["query"])
+        if method == "GET" and path == "/deployments":
+            return _json(200, {"deployments": self.deployments})
+        if method == "POST" and path == "/deployments":
+            return _json(201, {"id": "dp_new", "services": []})
+        if method == "DELETE" and path.startswith("/deployments/"):
+            return self._delete_deployment(path.rsplit("/", 1)[1])
+        if method == "GET" and path == "/services":
+            return _json(200, {"services": self.services})
+        if method == "GET" and path.startswith("/services/"):
+            name = path.split("/")[2]
+            found = [s for s in self.services if s["name"] == name]
+            if not found:
+                return _error(404, f"The requested service '{name}' does not exist")
+            return _json(200, found[0])
+        if method == "POST" and path.endswith("/state"):
+            body = json.loads(request.content)
+            assert body == {"object_key": body["object_key"], "new_state": {}}
+            self.state.pop((path.split("/")[2], body["object_key"]), None)
+            return _json(202)
+        if method == "PATCH" and path.startswith("/invocations/"):
+            _, _, invocation_id, action = path.split("/")
+            return self._patch_invocation(invocation_id, action)
+        return _error(404, f"no route {method} {path}")
+
+    def _delete_deployment(self, dep_id: str) -> httpx2.Response:
+        # Restate implements only forced deletion: anything else is 501 with an empty body.
+        if self.requests[-1].url.params.get("force") != "true":
+            return _json(501)
+        before = len(self.deployments)
+        self.deployments = [d for d in self.deployments if d["id"] != dep_id]
+        if len(self.deployments) == before:
+            return _error(404, f"not found in the schema registry: deployment with id '{dep_id}'")
+        return _json(202)
+
+    def _patch_invocation(self, invocation_id: str, action: str) -> httpx2.Response:
+        row = next((r for r in self.invocations if r["id"] == invocation_id), None)
+        if row is None:
+            return _error(404, f"The requested invocation '{invocation_id}' does not exist")
+        completed = row["status"] == "completed"
+        if action == "kill":
+            if completed:
+                return _error(409, f"The invocation '{invocation_id}' was already completed.")
+            row.update(status="completed", completion_result="failure")
+            return _json(200)
+        assert action == "purge"
+        if not completed:
+            return _error(409, f"The invocation '{invocation_id}' is not yet completed.")
+        self.invocations.remove(row)
+        # Purging a workflow run deletes the key's state and promises too (notes §5.5).
+        self.state.pop((row["service"], row["key"]), None)
+        self.promises.pop((row["service"], row["key"]), None)
+        return _json(200)
+
+    def _query(self, sql: str) -> httpx2.Response:
+        if "FROM sys_deployment" in sql:
+            return _json(200, {"rows": self._pinned_rows()})
+        service, key, handler = _literals(
+            sql, "target_service_name", "target_service_key", "target_handler_name"
+        )
+        runs = [
+            r
+            for r in self.invocations
+            if (r["service"], r["key"], r["handler"]) == (service, key, handler)
+        ]
+        if sql.startswith("SELECT (SELECT count(*)"):
+            row = {
+                "runs": len(runs),
+                "state_rows": self.state.get((service, key), 0),
+                "promises": self.promises.get((service, key), 0),
+            }
+            return _json(200, {"rows": [row]})
+        columns = ("id", "status", "completion_result")
+        return _json(200, {"rows": [{c: r[c] for c in columns if c in r} for r in runs]})
+
+    def _pinned_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": d["id"],
+                "pinned_active": sum(
+                    1
+                    for r in self.invocations
+                    if r.get("pinned") == d["id"] and r["status"] != "completed"
+                ),
+            }
+            for d in self.deployments
+        ]
+>>>>>>> d3cfac7 (Admin client on httpx2 behind bounded slots; doctor never cancels a request)
 
 
 @pytest.fixture
@@ -206,7 +422,7 @@ async def test_recover_tolerates_404_on_purge(fake: FakeAdmin, admin: RestateAdm
     """A run purged by someone else in the meantime (404) counts as purged."""
     fake.add_run("completed", "failure")
 
-    def purged_by_someone_else(request: httpx.Request) -> httpx.Response | None:
+    def purged_by_someone_else(request: httpx2.Request) -> httpx2.Response | None:
         if request.url.path == f"/invocations/{RUN_ID}/purge":
             fake.invocations.clear()
             return restate_error(404, f"The requested invocation '{RUN_ID}' does not exist")
@@ -296,7 +512,7 @@ async def test_recover_transport_error_midway_is_admin_unreachable(
 ) -> None:
     """A connection failure on purge raises AdminUnreachable and the state is not cleared."""
     fake.add_run("completed", "failure")
-    fake.fail("PATCH", f"/invocations/{RUN_ID}/purge", httpx.ConnectError("connection refused"))
+    fake.fail("PATCH", f"/invocations/{RUN_ID}/purge", httpx2.ConnectError("connection refused"))
 
     with pytest.raises(AdminUnreachable):
         await recover_stuck_workflow(admin, recover_request())
@@ -308,7 +524,7 @@ async def test_recover_transport_error_on_the_query_is_admin_unreachable(
     fake: FakeAdmin, admin: RestateAdminClient
 ) -> None:
     """A timeout on the invocation query is AdminUnreachable, not query-failed."""
-    fake.fail("POST", "/query", httpx.ReadTimeout("timed out"))
+    fake.fail("POST", "/query", httpx2.ReadTimeout("timed out"))
 
     with pytest.raises(AdminUnreachable):
         await recover_stuck_workflow(admin, recover_request())
@@ -321,7 +537,7 @@ async def test_recover_never_clears_state_under_a_run_submitted_meanwhile(
     fake.add_run("completed", "failure")
     original = fake._patch_invocation
 
-    def purge_then_resubmit(invocation_id: str, action: str) -> httpx.Response:
+    def purge_then_resubmit(invocation_id: str, action: str) -> httpx2.Response:
         answer = original(invocation_id, action)
         if action == "purge":
             fake.add_run("running")  # same deterministic id, a brand-new run
@@ -343,7 +559,7 @@ async def test_recover_verification_failure_is_a_warning(
     """When the final check cannot run, the recovery is still acknowledged with a warning."""
     fake.add_run("completed", "failure")
 
-    def fail_leftovers(request: httpx.Request) -> httpx.Response | None:
+    def fail_leftovers(request: httpx2.Request) -> httpx2.Response | None:
         if request.url.path == "/query" and b"AS state_rows" in request.content:
             return restate_error(503, "query engine unavailable")
         return None
@@ -597,11 +813,15 @@ async def test_cleanup_delete_404_counts_as_deleted(
 
 @pytest.mark.parametrize(
     "failure",
+<<<<<<< HEAD
     [restate_error(500, "metadata store unavailable"), httpx.ConnectError("connection reset")],
+=======
+    [_error(500, "metadata store unavailable"), httpx2.ConnectError("connection reset")],
+>>>>>>> d3cfac7 (Admin client on httpx2 behind bounded slots; doctor never cancels a request)
     ids=["http-500", "transport"],
 )
 async def test_cleanup_one_failed_delete_does_not_fail_the_call(
-    fake: FakeAdmin, admin: RestateAdminClient, failure: httpx.Response | Exception
+    fake: FakeAdmin, admin: RestateAdminClient, failure: httpx2.Response | Exception
 ) -> None:
     """A failed delete marks its row failed with the error; the other deletes still happen."""
     _stale_setup(fake)
@@ -648,7 +868,7 @@ async def test_cleanup_list_transport_failure_is_admin_unreachable(
     fake: FakeAdmin, admin: RestateAdminClient
 ) -> None:
     """A connection failure while listing deployments raises AdminUnreachable."""
-    fake.fail("GET", "/deployments", httpx.ConnectError("connection refused"))
+    fake.fail("GET", "/deployments", httpx2.ConnectError("connection refused"))
 
     with pytest.raises(AdminUnreachable):
         await cleanup_stale_deployments(admin, CleanupRequest(service_url=KEEP_URL))
