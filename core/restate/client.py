@@ -114,6 +114,7 @@ class _HttpApi:
         timeout: float = DEFAULT_TIMEOUT_S,
         transport: httpx2.AsyncBaseTransport | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        wedged_grace_s: float = WEDGED_GRACE_S,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
@@ -130,6 +131,7 @@ class _HttpApi:
         )
         self._pool = _Pool(http, asyncio.Semaphore(max_concurrency), max_concurrency)
         self._timeout = timeout
+        self._wedged_grace_s = wedged_grace_s
 
     def with_timeout(self, seconds: float) -> Self:
         """This client (same pool, slots and cached facts) with another per-request timeout.
@@ -193,7 +195,7 @@ class _HttpApi:
         loop = asyncio.get_running_loop()
         token = object()
         # connect + write + read each get the timeout; the grace covers our own slowness.
-        pool.due[id(token)] = loop.time() + 3 * self._timeout + WEDGED_GRACE_S
+        pool.due[id(token)] = loop.time() + 3 * self._timeout + self._wedged_grace_s
         try:
             response = await pool.http.request(method, path, timeout=self._timeout, **kwargs)
         except httpx2.PoolTimeout as exc:
