@@ -45,7 +45,7 @@ async def test_cancelled_bursts_leave_a_doctor_that_answers_normally(
             burst = [asyncio.create_task(doctor(admin, ingress)) for _ in range(BURST)]
             # Cancel the rest as soon as one finishes: the others are queued, connecting,
             # sending or reading, which is where the old pool leaked.
-            done, pending = await asyncio.wait(burst, return_when=asyncio.FIRST_COMPLETED)
+            _, pending = await asyncio.wait(burst, return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*burst, return_exceptions=True)

@@ -100,7 +100,7 @@ async def test_a_pool_timeout_is_remembered_as_leaked_connections() -> None:
             await admin.health()
         problem = admin.pool_status().problem
 
-    assert problem is not None and "leaked" in problem
+    assert "leaked" in (problem or "")
 
 
 async def test_a_view_with_another_timeout_shares_slots_and_cached_version() -> None:
