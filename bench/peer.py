@@ -1,0 +1,82 @@
+"""The peer: Restate's own CLI (npm ``@restatedev/restate``), run command by command.
+
+What an operator would type without restate-ops to learn what doctor tells them: deployments,
+services, then SQL for the counts, the recent failures and the stuck invocations. The binary is
+installed on first use into ``.cache/`` next to the pinned server (same version).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from bot.devstack.binaries import RESTATE_VERSION
+from core.restate import queries
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI_DIR = ROOT / ".cache" / f"restate-cli-{RESTATE_VERSION}"
+_GLOB = "node_modules/@restatedev/restate-*/bin/restate"
+
+
+def restate_cli() -> Path:
+    """The pinned ``restate`` binary, installed from npm into ``.cache/`` when missing."""
+    found = sorted(CLI_DIR.glob(_GLOB))
+    if not found:
+        CLI_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(  # noqa: S603 - fixed arguments
+            [  # noqa: S607 - npm from PATH, as `make setup` uses it
+                "npm",
+                "install",
+                "--silent",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(CLI_DIR),
+                f"@restatedev/restate@{RESTATE_VERSION}",
+            ],
+            check=True,
+        )
+        found = sorted(CLI_DIR.glob(_GLOB))
+    if not found:
+        raise RuntimeError(f"the restate CLI was not installed under {CLI_DIR}")
+    return found[0]
+
+
+def peer_commands(binary: Path) -> list[list[str]]:
+    """The native sequence that answers what doctor answers (SQL as doctor sends it)."""
+    stuck = (
+        "SELECT id, target_service_name, target_service_key, status, retry_count, "
+        "last_failure_error_code, modified_at FROM sys_invocation "
+        "WHERE status IN ('backing-off', 'paused') ORDER BY modified_at DESC LIMIT 20"
+    )
+    failed = (
+        "SELECT id, target_service_name, target_service_key, completed_at FROM sys_invocation "
+        "WHERE status = 'completed' AND completion_result = 'failure' "
+        "ORDER BY modified_at DESC LIMIT 10"
+    )
+    cli = str(binary)
+    return [
+        [cli, "deployments", "list"],
+        [cli, "services", "list"],
+        [cli, "sql", queries.INVOCATION_COUNTS_SQL],
+        [cli, "sql", failed],
+        [cli, "sql", stuck],
+    ]
+
+
+async def run_sequence(commands: list[list[str]], admin_url: str) -> float:
+    """Wall seconds of the commands one after another (each must succeed)."""
+    env = {**os.environ, "RESTATE_ADMIN_URL": admin_url, "NO_COLOR": "1"}
+    started = time.perf_counter()
+    for argv in commands:
+        proc = await asyncio.create_subprocess_exec(
+            *argv, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        )
+        _, err = await proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"{argv[1:3]} failed ({proc.returncode}): {err.decode()[-300:]}")
+    return time.perf_counter() - started
