@@ -1,8 +1,9 @@
 """``python -m bench [--quick] [-n N] [--json PATH]``: issue 13's table, measured in one run.
 
-Starts a real Restate (the pinned 1.7.12), Redis and the sample workflows on loopback, seeds N
-invocations (10,000; ``--quick`` 1,000), starts one ``restate-ops serve`` process and measures
-every figure against it, in this order (the writes last: they change what doctor reads):
+Starts a real Restate (the pinned version, or ``RESTATE_VERSION``), Redis and the sample
+workflows on loopback, seeds N invocations (10,000; ``--quick`` 1,000), starts one
+``restate-ops serve`` process and measures every figure against it, in this order (the writes
+last: they change what doctor reads):
 
 1. one doctor against its own probes (slowest alone, all at once by a bare client), CPU per doctor
 2. ``restate-ops doctor`` as a process against the native ``restate`` CLI sequence
@@ -30,7 +31,7 @@ from bench.peer import ROOT
 from bench.report import Row, machine, markdown, render, write_json
 from bench.serve import ServeProcess, bot_env
 from bench.stack import BenchStack
-from bot.devstack.binaries import RESTATE_VERSION
+from bot.devstack.binaries import restate_version
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -81,7 +82,7 @@ async def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
             rows.append(scenarios.rss_row(serve))
             rows += sql
     meta: dict[str, object] = {
-        "restate": RESTATE_VERSION,
+        "restate": restate_version(),
         "invocations": n,
         "seed_seconds": round(seeded.seconds, 1),
         "samples": samples,

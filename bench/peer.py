@@ -13,19 +13,20 @@ import subprocess
 import time
 from pathlib import Path
 
-from bot.devstack.binaries import RESTATE_VERSION
+from bot.devstack.binaries import restate_version
 from core.restate import queries
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI_DIR = ROOT / ".cache" / f"restate-cli-{RESTATE_VERSION}"
 _GLOB = "node_modules/@restatedev/restate-*/bin/restate"
 
 
 def restate_cli() -> Path:
-    """The pinned ``restate`` binary, installed from npm into ``.cache/`` when missing."""
-    found = sorted(CLI_DIR.glob(_GLOB))
+    """The ``restate`` binary of the server's version, installed from npm into ``.cache/``."""
+    version = restate_version()
+    cli_dir = ROOT / ".cache" / f"restate-cli-{version}"
+    found = sorted(cli_dir.glob(_GLOB))
     if not found:
-        CLI_DIR.mkdir(parents=True, exist_ok=True)
+        cli_dir.mkdir(parents=True, exist_ok=True)
         subprocess.run(  # noqa: S603 - fixed arguments
             [  # noqa: S607 - npm from PATH, as `make setup` uses it
                 "npm",
@@ -35,14 +36,14 @@ def restate_cli() -> Path:
                 "--no-audit",
                 "--no-fund",
                 "--prefix",
-                str(CLI_DIR),
-                f"@restatedev/restate@{RESTATE_VERSION}",
+                str(cli_dir),
+                f"@restatedev/restate@{version}",
             ],
             check=True,
         )
-        found = sorted(CLI_DIR.glob(_GLOB))
+        found = sorted(cli_dir.glob(_GLOB))
     if not found:
-        raise RuntimeError(f"the restate CLI was not installed under {CLI_DIR}")
+        raise RuntimeError(f"the restate CLI was not installed under {cli_dir}")
     return found[0]
 
 
