@@ -72,7 +72,7 @@ async def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
             rows.append(await scenarios.cli_vs_native(env, stack.admin_url, samples))
             log("CLI against the native sequence measured")
             rows += await scenarios.burst_rows(serve, single[0].values["doctor_ms"] / 1000)
-            rows.append(await scenarios.ten_bursts(serve))
+            rows += await scenarios.ten_bursts(serve, stack.redis_url)
             log("bursts measured")
             sql = await scenarios.sql_rows(stack, samples)
             rows += await scenarios.recover_rows(serve, list(seeded.failed_keys), *recover_sizes)

@@ -136,6 +136,7 @@ async def single_doctor(serve: ServeProcess, probes: list[Probe], samples: int) 
 async def cli_vs_native(env: dict[str, str], admin_url: str, samples: int) -> Row:
     commands = peer_commands(restate_cli())
     cli = [*env_python(), "-m", "bot", "doctor", "--json"]
+    env = {**env, "AUDIT_STREAM": "restate-ops:bench-cli-audit"}  # apart from serve's attempts
 
     async def ours() -> float:
         started = time.perf_counter()
@@ -234,7 +235,7 @@ async def burst_rows(serve: ServeProcess, one_doctor_s: float) -> list[Row]:
     ]
 
 
-async def ten_bursts(serve: ServeProcess, rounds: int = 10) -> Row:
+async def ten_bursts(serve: ServeProcess, redis_url: str, rounds: int = 10) -> list[Row]:
     """``rounds`` bursts on the same serve; a fresh doctor after each; readiness throughout."""
     after: list[float] = []
     unreachable = 0
@@ -246,15 +247,25 @@ async def ten_bursts(serve: ServeProcess, rounds: int = 10) -> Row:
         not_ready += 0 if await serve.ready() else 1
     first, last = median(after[:3]), median(after[-3:])
     ok = last <= 1.5 * first and unreachable == 0 and not_ready == 0
-    return Row(
-        f"{rounds} bursts of {BURST} on one serve: last doctor ÷ first",
-        f"{last / first:.2f} ({first * 1000:.0f} → {last * 1000:.0f} ms); "
-        f"unreachable {unreachable}, /readyz failed {not_ready}",
-        "≤ 1.5, none",
-        ok,
-        {"first_ms": first * 1000, "last_ms": last * 1000, "unreachable": float(unreachable)},
-        note="first and last are medians of three fresh doctors (after bursts 1-3 and 8-10)",
-    )
+    audited = await serve.audited_attempts(redis_url)
+    return [
+        Row(
+            f"{rounds} bursts of {BURST} on one serve: last doctor ÷ first",
+            f"{last / first:.2f} ({first * 1000:.0f} → {last * 1000:.0f} ms); "
+            f"unreachable {unreachable}, /readyz failed {not_ready}",
+            "≤ 1.5, none",
+            ok,
+            {"first_ms": first * 1000, "last_ms": last * 1000, "unreachable": float(unreachable)},
+            note="first and last are medians of three fresh doctors (after bursts 1-3 and 8-10)",
+        ),
+        Row(
+            "attempts audited (start and finish) after all bursts",
+            f"{audited} of {serve.attempts}",
+            "all",
+            audited == serve.attempts,
+            {"audited": float(audited), "attempts": float(serve.attempts)},
+        ),
+    ]
 
 
 # --- writes: per-item costs ------------------------------------------------------------------

@@ -12,11 +12,13 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx2
+from redis.asyncio import Redis
 
 from bot.devstack import free_port
 
 DOCTOR_PATH = "/api/v2/admin/operator/restate/doctor"
 OPERATOR = "bench"
+AUDIT_STREAM = "restate-ops:bench-audit"
 
 
 def bot_env(
@@ -30,7 +32,7 @@ def bot_env(
         "RESTATE_INGRESS_URL": ingress_url,
         "RESTATE_SERVICE_URL": service_url,
         "REDIS_URL": redis_url,
-        "AUDIT_STREAM": "restate-ops:bench-audit",
+        "AUDIT_STREAM": AUDIT_STREAM,
     }
 
 
@@ -43,11 +45,14 @@ class ServeProcess:
         self._env = {
             **env,
             "OPERATOR_API_KEYS": f"{OPERATOR}={self.api_key}",
+            "AUDIT_STREAM": AUDIT_STREAM,
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
         }
         self._dir = tempfile.mkdtemp(prefix="restate-ops-bench-")  # no stray .env is read
         self._proc: asyncio.subprocess.Process | None = None
+        #: Operator requests sent; each must leave a start and a finish in the audit stream.
+        self.attempts = 0
         self.http = httpx2.AsyncClient(
             base_url=self.url,
             timeout=120,
@@ -100,13 +105,23 @@ class ServeProcess:
         shutil.rmtree(self._dir, ignore_errors=True)
 
     async def doctor(self) -> dict[str, Any]:
+        self.attempts += 1
         response = await self.http.post(DOCTOR_PATH, json={})
         response.raise_for_status()
         body: dict[str, Any] = response.json()
         return body
 
     async def post(self, route: str, body: dict[str, Any]) -> httpx2.Response:
+        self.attempts += 1
         return await self.http.post(f"/api/v2/admin/operator/restate/{route}", json=body)
+
+    async def audited_attempts(self, redis_url: str) -> int:
+        """Attempts with both a start and a finish in the audit stream (two entries each)."""
+        redis = Redis.from_url(redis_url)
+        try:
+            return int(await redis.xlen(AUDIT_STREAM)) // 2
+        finally:
+            await redis.aclose()
 
     async def ready(self) -> bool:
         return (await self.http.get("/readyz")).status_code == 200
