@@ -358,14 +358,28 @@ def rss_row(serve: ServeProcess) -> Row:
 
 # --- SQL: what each doctor query costs Restate ------------------------------------------------
 
+_STATUSES = ("pending", "scheduled", "ready", "running", "backing-off", "suspended", "paused")
+#: What doctor sends, then the alternatives measured against it (marked "alt").
 DOCTOR_SQL: dict[str, str] = {
-    "invocation counts (one scan, conditional sums)": queries.INVOCATION_COUNTS_SQL,
-    "invocation counts (GROUP BY status, before)": (
-        "SELECT status, count(*) AS n FROM sys_invocation GROUP BY status ORDER BY status"
-    ),
-    "pinned invocations per deployment": queries.PINNED_SQL,
+    "invocation counts (GROUP BY status)": queries.INVOCATION_COUNTS_SQL,
+    "pinned invocations per deployment (correlated)": queries.PINNED_SQL,
     "recent failures": queries.recent_failures_sql(),
     "stuck invocations": queries.stuck_sql(),
+    "alt: counts as one conditional sum per status": (
+        "SELECT count(*) AS total, "  # noqa: S608 - constant statuses only
+        + ", ".join(
+            f"sum(CASE WHEN status = '{s}' THEN 1 ELSE 0 END) AS \"{s}\"" for s in _STATUSES
+        )
+        + " FROM sys_invocation"
+    ),
+    "alt: pinned as GROUP BY pinned_deployment_id": (
+        "SELECT pinned_deployment_id AS id, count(*) AS n FROM sys_invocation_status "
+        "WHERE status != 'completed' GROUP BY pinned_deployment_id"
+    ),
+    "alt: counts and pinned in one GROUP BY": (
+        "SELECT status, pinned_deployment_id AS id, count(*) AS n FROM sys_invocation_status "
+        "GROUP BY status, pinned_deployment_id"
+    ),
 }
 
 
@@ -380,10 +394,10 @@ async def sql_rows(stack: BenchStack, samples: int) -> list[Row]:
     return [
         Row(
             f"SQL: {name}",
-            f"{median(values) * 1000:.0f} ms",
+            f"{median(values) * 1000:.0f} ms (best {min(values) * 1000:.0f} ms)",
             "",
             None,
-            {"ms": median(values) * 1000},
+            {"median_ms": median(values) * 1000, "best_ms": min(values) * 1000},
         )
         for name, values in times.items()
     ]

@@ -55,23 +55,13 @@ def sql_kind(sql: str) -> Target | None:
         return "pinned"
     if "sys_journal_events" in sql:
         return "paused"
-    if "GROUP BY status" in sql or "AS total" in sql:
+    if "GROUP BY status" in sql:
         return "counts"
     if "completion_result = 'failure'" in sql:
         return "failures"
     if "'backing-off'" in sql:
         return "stuck"
     return None
-
-
-def _count_sums(grouped: list[dict[str, Any]]) -> dict[str, Any]:
-    """The one-row answer of the conditional-sum counts query, from ``{status, n}`` rows."""
-    numbers = [row.get("n") for row in grouped]
-    total = sum(n for n in numbers if isinstance(n, int))
-    sums: dict[str, Any] = {"total": total}
-    for row in grouped:
-        sums[str(row.get("status"))] = row.get("n")
-    return sums
 
 
 def deployment(
@@ -174,10 +164,7 @@ class FakeRestate:
             return "unknown-sql", httpx2.Response(
                 500, json={"message": "Datafusion error: unknown query (fake)"}
             )
-        rows = self.rows.get(kind, [])
-        if kind == "counts" and "GROUP BY" not in request.content.decode():
-            rows = [_count_sums(rows)]
-        return kind, httpx2.Response(200, json={"rows": rows})
+        return kind, httpx2.Response(200, json={"rows": self.rows.get(kind, [])})
 
     def _version_body(self) -> dict[str, Any]:
         return {

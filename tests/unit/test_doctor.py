@@ -460,18 +460,6 @@ async def test_malformed_query_rows_read_degraded(stack: Stack) -> None:
     ) == ({**ALL_OK, "invocations": "degraded"}, True)
 
 
-async def test_a_status_doctor_does_not_know_is_still_counted_by_name(stack: Stack) -> None:
-    """A newer server's unknown status makes the totals disagree; the grouped query names it."""
-    stack.fake.rows["counts"] = [{"status": "completed", "n": 4}, {"status": "vqueued", "n": 2}]
-
-    report = await stack.doctor()
-
-    assert (report.invocations.by_status, stack.fake.asked["counts"]) == (
-        {"completed": 4, "vqueued": 2},
-        2,
-    )
-
-
 async def test_paused_reason_lookup_failure_keeps_the_stuck_list(stack: Stack) -> None:
     """The paused reason only decorates the stuck list: its failure hides nothing."""
     stack.fake.broken["paused"] = Reply(500, '{"message": "no such table"}')
