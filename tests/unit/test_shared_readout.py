@@ -152,3 +152,19 @@ async def test_fifty_operators_cost_restate_one_doctor_and_get_fifty_audit_rows(
         len({r.request_id for r in results}),
         audit.outcomes().count(("doctor", "succeeded")),
     ) == (1, 50, 50)
+
+
+async def test_a_failed_doctor_is_audited_as_failed_after_its_start() -> None:
+    """Without an admin URL doctor raises; its attempt is still audited, start then finish."""
+    audit = FakeAuditLog()
+    ops = Operations(admin=None, ingress=None, audit=audit)
+    actor = Actor(id="U0OPERATOR", surface="slack", role=OPERATOR)
+
+    with pytest.raises(AdminUnreachable) as caught:
+        await ops.doctor(Attempt(actor=actor, request_id="req_7"))
+
+    assert (caught.value.request_id, len(audit.starts), audit.outcomes()) == (
+        "req_7",
+        1,
+        [("doctor", "failed")],
+    )
