@@ -42,7 +42,12 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
     redis = audit_redis_client(str(settings.redis_url), timeout=REDIS_TIMEOUT_S)
     admin = RestateAdminClient(str(settings.restate_admin_url))
     ingress_url = settings.restate_ingress_url
-    ingress = RestateIngressClient(str(ingress_url)) if ingress_url is not None else None
+    # One ingress call per doctor run: two slots are plenty.
+    ingress = (
+        RestateIngressClient(str(ingress_url), max_concurrency=2)
+        if ingress_url is not None
+        else None
+    )
     audit = RedisAuditLog(redis, settings.audit_stream, retention=settings.audit_retention)
     pending = PendingActions(redis, ttl=timedelta(seconds=settings.pending_action_ttl_s))
     operations = Operations(

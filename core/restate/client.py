@@ -119,14 +119,17 @@ class _HttpApi:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         self.base_url = base_url.rstrip("/")
-        # Twice the slots: a request holding a slot always finds a free connection at once.
-        size = 2 * max_concurrency
+        # Twice the slots: a request holding a slot always finds a free connection at once. Only
+        # one per slot is kept idle: httpcore2 probes every idle connection on each request.
+        limits = httpx2.Limits(
+            max_connections=2 * max_concurrency, max_keepalive_connections=max_concurrency
+        )
         http = httpx2.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
             transport=transport,
             verify=_tls_context(self.base_url),
-            limits=httpx2.Limits(max_connections=size, max_keepalive_connections=size),
+            limits=limits,
             headers={"user-agent": USER_AGENT},
         )
         self._pool = _Pool(http, asyncio.Semaphore(max_concurrency), max_concurrency)
