@@ -11,9 +11,10 @@ registration because its default changed in 1.6 (true before, false on unprefixe
 Concurrency (issue 13). Requests take one of ``max_concurrency`` slots before they reach httpx2,
 whose pool is twice as large, so a request never waits inside the pool. Waiting for a slot may be
 cancelled freely (it is an ``asyncio.Semaphore``); a request that holds one is bounded by the
-client's own timeouts, never by the caller cancelling it. Callers that need a shorter bound ask for
-a view with :meth:`_HttpApi.with_timeout`. ``pool_problem`` names a wedged pool (a slot held far
-past its timeouts, or the pool itself timing out although we bound it) for ``/readyz``.
+client's own timeouts, so callers need not cancel it (doctor never does). Callers that need a
+shorter bound ask for a view with ``with_timeout``. ``pool_status().problem`` names a wedged pool
+(a slot held far past its timeouts, or the pool itself timing out although we bound it) and
+``ready()`` fails on it: that is what ``/readyz`` asks.
 """
 
 from __future__ import annotations
