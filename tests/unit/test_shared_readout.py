@@ -9,7 +9,7 @@ import pytest
 
 from core.audit import Actor
 from core.authz import OPERATOR
-from core.errors import AdminUnreachable
+from core.errors import AdminRequestFailed, AdminUnreachable
 from core.models import DoctorReport
 from core.operations import Attempt, Operations
 from core.shared_readout import SharedReadout
@@ -168,3 +168,21 @@ async def test_a_failed_doctor_is_audited_as_failed_after_its_start() -> None:
         1,
         [("doctor", "failed")],
     )
+
+
+async def test_a_write_attempt_makes_the_next_doctor_probe_afresh(
+    fake_ops: tuple[FakeRestate, FakeAuditLog, Operations],
+) -> None:
+    """Within the reuse window, a doctor after a write (even a failed one) is a new run."""
+    fake, _, ops = fake_ops
+    actor = Actor(id="U0OPERATOR", surface="slack", role=OPERATOR)
+
+    await ops.doctor(Attempt(actor=actor))
+    await ops.doctor(Attempt(actor=actor))
+    with pytest.raises(AdminRequestFailed):  # the fake has no POST /deployments
+        await ops.execute(
+            Attempt(actor=actor), "force-redeploy", {"serviceUrl": "http://ddwf:9080/"}
+        )
+    await ops.doctor(Attempt(actor=actor))
+
+    assert (fake.asked["deployments"], ops.doctor_runs) == (2, 2)
