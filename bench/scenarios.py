@@ -141,9 +141,13 @@ async def cli_vs_native(env: dict[str, str], admin_url: str, samples: int) -> Ro
     async def ours() -> float:
         started = time.perf_counter()
         proc = await asyncio.create_subprocess_exec(
-            *cli, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+            *cli, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
         )
-        await proc.wait()
+        _, err = await proc.communicate()
+        if proc.returncode not in (0, 8):  # 8: doctor found a component not ok
+            raise RuntimeError(
+                f"restate-ops doctor exited {proc.returncode}: {err.decode()[-300:]}"
+            )
         return time.perf_counter() - started
 
     async def native() -> float:
