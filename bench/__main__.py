@@ -26,8 +26,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import scenarios
-from bench.peer import ROOT
+from bench import doctor, sql, writes
+from bench.peer import ROOT, cli_vs_native
 from bench.report import Row, machine, markdown, render, write_json
 from bench.serve import ServeProcess, bot_env
 from bench.stack import BenchStack
@@ -65,22 +65,22 @@ async def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
         )
         async with ServeProcess(env) as serve:
             await serve.doctor()  # warm: connections, cached version
-            probes = await scenarios.recorded_probes(stack)
-            single = await scenarios.single_doctor(serve, probes, samples)
+            probes = await doctor.recorded_probes(stack)
+            single = await doctor.single_doctor(serve, probes, samples)
             rows += single
             log("one doctor measured")
-            rows.append(await scenarios.cli_vs_native(env, stack.admin_url, samples))
+            rows.append(await cli_vs_native(env, stack.admin_url, samples))
             log("CLI against the native sequence measured")
-            rows += await scenarios.burst_rows(serve, single[0].values["doctor_ms"] / 1000)
-            rows += await scenarios.ten_bursts(serve, stack.redis_url)
+            rows += await doctor.burst_rows(serve, single[0].values["doctor_ms"] / 1000)
+            rows += await doctor.ten_bursts(serve, stack.redis_url)
             log("bursts measured")
-            sql = await scenarios.sql_rows(stack, samples)
-            rows += await scenarios.recover_rows(serve, list(seeded.failed_keys), *recover_sizes)
+            sql_costs = await sql.sql_rows(stack, samples)
+            rows += await writes.recover_rows(serve, list(seeded.failed_keys), *recover_sizes)
             log("recover measured")
-            rows.append(await scenarios.cleanup_rows(serve, stack, *cleanup_sizes))
+            rows.append(await writes.cleanup_rows(serve, stack, *cleanup_sizes))
             log("cleanup measured")
-            rows.append(scenarios.rss_row(serve))
-            rows += sql
+            rows.append(doctor.rss_row(serve))
+            rows += sql_costs
     meta: dict[str, object] = {
         "restate": restate_version(),
         "invocations": n,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +22,6 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
     return ordered[rank - 1]
-
-
-async def timed(call: Callable[[], Awaitable[object]]) -> float:
-    """Wall seconds of one awaited call."""
-    started = time.perf_counter()
-    await call()
-    return time.perf_counter() - started
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
+from bench.measure import interleaved
+from bench.report import Row
 from bot.devstack.binaries import restate_version
 from core.restate import queries
 
@@ -81,3 +84,35 @@ async def run_sequence(commands: list[list[str]], admin_url: str) -> float:
         if proc.returncode != 0:
             raise RuntimeError(f"{argv[1:3]} failed ({proc.returncode}): {err.decode()[-300:]}")
     return time.perf_counter() - started
+
+
+async def cli_vs_native(env: dict[str, str], admin_url: str, samples: int) -> Row:
+    """``restate-ops doctor --json`` as a whole process against the native sequence."""
+    commands = peer_commands(restate_cli())
+    cli = [sys.executable, "-m", "bot", "doctor", "--json"]
+    env = {**env, "AUDIT_STREAM": "restate-ops:bench-cli-audit"}  # apart from serve's attempts
+
+    async def ours() -> float:
+        started = time.perf_counter()
+        proc = await asyncio.create_subprocess_exec(
+            *cli, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        )
+        _, err = await proc.communicate()
+        if proc.returncode not in (0, 8):  # 8: doctor found a component not ok
+            raise RuntimeError(
+                f"restate-ops doctor exited {proc.returncode}: {err.decode()[-300:]}"
+            )
+        return time.perf_counter() - started
+
+    async def native() -> float:
+        return await run_sequence(commands, admin_url)
+
+    pair = await interleaved(ours, native, samples)
+    return Row(
+        "`restate-ops doctor` process ÷ native `restate` CLI sequence",
+        f"{pair.ratio:.1f} ({pair.a * 1000:.0f} / {pair.b * 1000:.0f} ms)",
+        "≤ 1.0",
+        pair.ratio <= 1.0,
+        {"ours_ms": pair.a * 1000, "native_ms": pair.b * 1000},
+        note="process start-up and imports; `python -m bench.cli_startup` breaks them down",
+    )

@@ -1,4 +1,4 @@
-"""Each figure of issue 13, measured against the real stack and one long-running ``serve``.
+"""One doctor against its own probes, bursts of doctors, and serve's footprint.
 
 Compared pairs run interleaved (a, b, a, b, ...) and report medians, so a busy neighbour on the
 machine slows both sides alike. ``serve`` shares a readout younger than one second between
@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
 
-from bench.measure import cpu_seconds, interleaved, median, peak_rss_mb, percentile
-from bench.peer import peer_commands, restate_cli, run_sequence
+from bench.measure import cpu_seconds, median, peak_rss_mb, percentile
 from bench.report import Row
 from bench.serve import ServeProcess, unreachable_components
-from bench.stack import RECOVERY, BenchStack
+from bench.stack import BenchStack
 from core.doctor import run_doctor
-from core.restate import queries
 from core.restate.client import RestateAdminClient, RestateIngressClient
 
 #: serve hands out a readout younger than this again (bot.services.READOUT_MAX_AGE_S + margin).
@@ -130,46 +127,6 @@ async def single_doctor(serve: ServeProcess, probes: list[Probe], samples: int) 
     ]
 
 
-# --- the CLI against the native Restate CLI ---------------------------------------------------
-
-
-async def cli_vs_native(env: dict[str, str], admin_url: str, samples: int) -> Row:
-    commands = peer_commands(restate_cli())
-    cli = [*env_python(), "-m", "bot", "doctor", "--json"]
-    env = {**env, "AUDIT_STREAM": "restate-ops:bench-cli-audit"}  # apart from serve's attempts
-
-    async def ours() -> float:
-        started = time.perf_counter()
-        proc = await asyncio.create_subprocess_exec(
-            *cli, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-        )
-        _, err = await proc.communicate()
-        if proc.returncode not in (0, 8):  # 8: doctor found a component not ok
-            raise RuntimeError(
-                f"restate-ops doctor exited {proc.returncode}: {err.decode()[-300:]}"
-            )
-        return time.perf_counter() - started
-
-    async def native() -> float:
-        return await run_sequence(commands, admin_url)
-
-    pair = await interleaved(ours, native, samples)
-    return Row(
-        "`restate-ops doctor` process ÷ native `restate` CLI sequence",
-        f"{pair.ratio:.1f} ({pair.a * 1000:.0f} / {pair.b * 1000:.0f} ms)",
-        "≤ 1.0",
-        pair.ratio <= 1.0,
-        {"ours_ms": pair.a * 1000, "native_ms": pair.b * 1000},
-        note="process start-up (imports) is the cli helper's: see `python -X importtime`",
-    )
-
-
-def env_python() -> list[str]:
-    import sys
-
-    return [sys.executable]
-
-
 # --- bursts ------------------------------------------------------------------------------------
 
 
@@ -272,139 +229,6 @@ async def ten_bursts(serve: ServeProcess, redis_url: str, rounds: int = 10) -> l
     ]
 
 
-# --- writes: per-item costs ------------------------------------------------------------------
-
-
-async def _recover(serve: ServeProcess, key: str) -> None:
-    response = await serve.post(
-        "recover-stuck-workflow", {"serviceName": RECOVERY, "serviceKey": key}
-    )
-    if response.status_code != 200:
-        raise RuntimeError(f"recover {key}: {response.status_code} {response.text[:300]}")
-
-
-async def _sequential(serve: ServeProcess, keys: list[str]) -> float:
-    started = time.perf_counter()
-    for key in keys:
-        await _recover(serve, key)
-    return (time.perf_counter() - started) / len(keys)
-
-
-async def _bounded(serve: ServeProcess, keys: list[str], concurrency: int) -> float:
-    slots = asyncio.Semaphore(concurrency)
-
-    async def one(key: str) -> None:
-        async with slots:
-            await _recover(serve, key)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(one(key) for key in keys))
-    return (time.perf_counter() - started) / len(keys)
-
-
-async def recover_rows(
-    serve: ServeProcess, failed_keys: list[str], small: int, large: int, concurrency: int = 8
-) -> list[Row]:
-    if len(failed_keys) < small + 2 * large:
-        raise RuntimeError(f"need {small + 2 * large} failed keys, seeded {len(failed_keys)}")
-    keys = iter(failed_keys)
-    per_small = await _sequential(serve, [next(keys) for _ in range(small)])
-    per_large = await _sequential(serve, [next(keys) for _ in range(large)])
-    per_bulk = await _bounded(serve, [next(keys) for _ in range(large)], concurrency)
-    return [
-        Row(
-            f"recover, per key, sequential ({small} → {large} keys)",
-            f"{per_small * 1000:.0f} → {per_large * 1000:.0f} ms",
-            "flat (≤ 1.5x)",
-            per_large <= 1.5 * per_small,
-            {"small_ms": per_small * 1000, "large_ms": per_large * 1000},
-        ),
-        Row(
-            f"recover, per key, {concurrency} at a time ÷ sequential ({large} keys)",
-            f"{per_large / per_bulk:.1f}x faster ({per_bulk * 1000:.0f} ms per key)",
-            "≥ 5x",
-            per_large / per_bulk >= 5,
-            {"bulk_ms": per_bulk * 1000},
-        ),
-    ]
-
-
-async def _cleanup_round(serve: ServeProcess, stack: BenchStack, count: int, tag: str) -> float:
-    live = stack.workflows.url
-    async with RestateAdminClient(stack.admin_url, timeout=60) as admin:
-        for i in range(count):
-            await admin.register_deployment(f"{live}/stale-{tag}-{i}", force=True)
-        await admin.register_deployment(live, force=True)  # latest again: the others drain
-    started = time.perf_counter()
-    response = await serve.post("cleanup-stale-deployments", {"serviceUrl": live})
-    elapsed = time.perf_counter() - started
-    if response.status_code != 200:
-        raise RuntimeError(f"cleanup: {response.status_code} {response.text[:300]}")
-    return elapsed / count
-
-
-async def cleanup_rows(serve: ServeProcess, stack: BenchStack, small: int, large: int) -> Row:
-    per_small = await _cleanup_round(serve, stack, small, "a")
-    per_large = await _cleanup_round(serve, stack, large, "b")
-    return Row(
-        f"cleanup, per stale deployment ({small} → {large})",
-        f"{per_small * 1000:.0f} → {per_large * 1000:.0f} ms",
-        "flat (≤ 1.5x)",
-        per_large <= 1.5 * per_small,
-        {"small_ms": per_small * 1000, "large_ms": per_large * 1000},
-    )
-
-
 def rss_row(serve: ServeProcess) -> Row:
     peak = peak_rss_mb(serve.pid)
     return Row("peak RSS of serve", f"{peak:.0f} MB", "≤ 120 MB", peak <= 120, {"rss_mb": peak})
-
-
-# --- SQL: what each doctor query costs Restate ------------------------------------------------
-
-_STATUSES = ("pending", "scheduled", "ready", "running", "backing-off", "suspended", "paused")
-#: What doctor sends, then the alternatives measured against it (marked "alt").
-DOCTOR_SQL: dict[str, str] = {
-    "invocation counts (GROUP BY status)": queries.INVOCATION_COUNTS_SQL,
-    "pinned invocations per deployment (correlated)": queries.PINNED_SQL,
-    "recent failures": queries.recent_failures_sql(),
-    "stuck invocations": queries.stuck_sql(),
-    "alt: counts as one conditional sum per status": (
-        "SELECT count(*) AS total, "  # noqa: S608 - constant statuses only
-        + ", ".join(
-            f"sum(CASE WHEN status = '{s}' THEN 1 ELSE 0 END) AS \"{s}\"" for s in _STATUSES
-        )
-        + " FROM sys_invocation"
-    ),
-    "alt: pinned as GROUP BY pinned_deployment_id": (
-        "SELECT pinned_deployment_id AS id, count(*) AS n FROM sys_invocation_status "
-        "WHERE status != 'completed' GROUP BY pinned_deployment_id"
-    ),
-    "alt: counts and pinned in one GROUP BY": (
-        "SELECT status, pinned_deployment_id AS id, count(*) AS n FROM sys_invocation_status "
-        "GROUP BY status, pinned_deployment_id"
-    ),
-}
-
-
-async def sql_rows(stack: BenchStack, samples: int) -> list[Row]:
-    times: dict[str, list[float]] = {name: [] for name in DOCTOR_SQL}
-    async with RestateAdminClient(stack.admin_url, timeout=60) as admin:
-        for _ in range(samples):  # interleaved: each round runs every query once
-            for name, sql in DOCTOR_SQL.items():
-                started = time.perf_counter()
-                await admin.query(sql)
-                times[name].append(time.perf_counter() - started)
-    return [
-        Row(
-            f"SQL: {name}",
-            f"{median(values) * 1000:.0f} ms (best {min(values) * 1000:.0f} ms)",
-            "",
-            None,
-            {"median_ms": median(values) * 1000, "best_ms": min(values) * 1000},
-        )
-        for name, values in times.items()
-    ]
-
-
-Step = Callable[[], Awaitable[list[Row]]]
