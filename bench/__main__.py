@@ -11,6 +11,7 @@ last: they change what doctor reads):
 4. what each doctor SQL query costs Restate
 5. recover per key (sequential, then 8 at a time) and cleanup per stale deployment
 6. serve's peak RSS
+7. once that stack has stopped: the Slack ack burst (``bench.slack_ack``, on its own stack)
 
 Prints the table with targets and PASS/FAIL and writes it as JSON (``.cache/bench/latest.json``).
 Exits 0 unless ``--strict`` and a target was missed: the table is the result, not the exit code.
@@ -27,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import doctor, sql, writes
+from bench.ack import ack_row
 from bench.peer import ROOT, cli_vs_native
 from bench.report import Row, machine, markdown, render, write_json
 from bench.serve import ServeProcess, bot_env
@@ -44,6 +46,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--markdown", action="store_true", help="also print the README table")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--no-ack", action="store_true", help="skip the Slack ack burst")
     return parser.parse_args(argv)
 
 
@@ -81,6 +84,9 @@ async def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
             log("cleanup measured")
             rows.append(doctor.rss_row(serve))
             rows += sql_costs
+    if not args.no_ack:
+        rows.insert(7, await ack_row(rounds=2 if args.quick else 4))
+        log("Slack ack measured")
     meta: dict[str, object] = {
         "restate": restate_version(),
         "invocations": n,
