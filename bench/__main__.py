@@ -77,7 +77,7 @@ async def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
             rows += await doctor.burst_rows(serve, single[0].values["doctor_ms"] / 1000)
             rows += await doctor.ten_bursts(serve, stack.redis_url)
             log("bursts measured")
-            sql_costs = await sql.sql_rows(stack, samples)
+            sql_costs = await sql.sql_rows(stack, probes, samples)
             rows += await writes.recover_rows(serve, list(seeded.failed_keys), *recover_sizes)
             log("recover measured")
             rows.append(await writes.cleanup_rows(serve, stack, *cleanup_sizes))

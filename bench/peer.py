@@ -17,7 +17,6 @@ from pathlib import Path
 from bench.measure import interleaved
 from bench.report import Row
 from bot.devstack.binaries import restate_version
-from core.restate import queries
 
 ROOT = Path(__file__).resolve().parents[1]
 _GLOB = "node_modules/@restatedev/restate-*/bin/restate"
@@ -62,11 +61,12 @@ def peer_commands(binary: Path) -> list[list[str]]:
         "WHERE status = 'completed' AND completion_result = 'failure' "
         "ORDER BY modified_at DESC LIMIT 10"
     )
+    counts = "SELECT status, count(*) AS n FROM sys_invocation GROUP BY status"
     cli = str(binary)
     return [
         [cli, "deployments", "list"],
         [cli, "services", "list"],
-        [cli, "sql", queries.INVOCATION_COUNTS_SQL],
+        [cli, "sql", counts],
         [cli, "sql", failed],
         [cli, "sql", stuck],
     ]

@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Literal, TypeVar
 
 from core.errors import AdminRequestFailed, AdminUnreachable
@@ -49,10 +50,14 @@ class ProbeFailure:
     reason: str
 
 
-async def _attempt(call: Awaitable[T], what: str) -> T | ProbeFailure:
-    """Await ``call``; the known failures become a ProbeFailure that names ``what`` failed."""
+async def _attempt(call: Callable[[], Awaitable[T]], what: str) -> T | ProbeFailure:
+    """Await ``call()``; the known failures become a ProbeFailure that names ``what`` failed.
+
+    ``call`` is a function, not a coroutine: a doctor cancelled before a probe starts must not
+    leave a coroutine behind that was never awaited.
+    """
     try:
-        return await call
+        return await call()
     except AdminUnreachable as exc:
         return ProbeFailure("unreachable", _short(f"{what}: {exc.message}"))
     except AdminRequestFailed as exc:
@@ -72,7 +77,9 @@ def _elapsed_ms(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
-async def _measured(call: Awaitable[T], what: str) -> tuple[T | ProbeFailure, int | None]:
+async def _measured(
+    call: Callable[[], Awaitable[T]], what: str
+) -> tuple[T | ProbeFailure, int | None]:
     """An attempt plus its latency, which only means something when the server answered."""
     started = time.monotonic()
     result = await _attempt(call, what)
@@ -88,7 +95,7 @@ async def _probe_ingress(
 ) -> IngressReadout:
     if ingress is None:
         return IngressReadout(status="unreachable", error="no Restate ingress URL is configured")
-    result, latency = await _measured(ingress.health(), "ingress health")
+    result, latency = await _measured(ingress.health, "ingress health")
     if isinstance(result, ProbeFailure):
         return IngressReadout(status=result.status, latency_ms=latency, error=result.reason)
     return IngressReadout(status="ok", latency_ms=latency)
@@ -96,8 +103,8 @@ async def _probe_ingress(
 
 async def _probe_admin(admin: RestateAdminClient) -> AdminReadout:
     (health, latency), version = await asyncio.gather(
-        _measured(admin.health(), "admin health"),
-        _attempt(admin.version(), "admin version"),
+        _measured(admin.health, "admin health"),
+        _attempt(admin.version, "admin version"),
     )
     if isinstance(health, ProbeFailure):
         # The version may come from the client's cache; do not present it as a fresh answer.
@@ -108,7 +115,7 @@ async def _probe_admin(admin: RestateAdminClient) -> AdminReadout:
 
 
 async def _probe_services(
-    services: Awaitable[list[Service]],
+    services: Callable[[], Awaitable[list[Service]]],
 ) -> ServicesReadout:
     listed = await _attempt(services, "service list")
     if isinstance(listed, ProbeFailure):
@@ -127,11 +134,11 @@ async def _probe_services(
 
 async def _probe_deployments(
     admin: RestateAdminClient,
-    services: Awaitable[list[Service]],
+    services: Callable[[], Awaitable[list[Service]]],
 ) -> DeploymentsReadout:
     listed, pinned, latest_from = await asyncio.gather(
-        _attempt(admin.list_deployments(), "deployment list"),
-        _attempt(queries.pinned_active_counts(admin), "pinned invocation count"),
+        _attempt(admin.list_deployments, "deployment list"),
+        _attempt(partial(queries.pinned_active_counts, admin), "pinned invocation count"),
         _attempt(services, "service list (for drain state)"),
     )
     if isinstance(listed, ProbeFailure):
@@ -150,9 +157,9 @@ async def _probe_deployments(
 
 async def _probe_invocations(admin: RestateAdminClient) -> InvocationsReadout:
     counts, failures, stuck = await asyncio.gather(
-        _attempt(queries.invocation_counts(admin), "invocation counts"),
-        _attempt(queries.recent_failures(admin), "recent failures"),
-        _attempt(queries.stuck_invocations(admin), "stuck invocations"),
+        _attempt(partial(queries.invocation_counts, admin), "invocation counts"),
+        _attempt(partial(queries.recent_failures, admin), "recent failures"),
+        _attempt(partial(queries.stuck_invocations, admin), "stuck invocations"),
     )
     failed = [r for r in (counts, failures, stuck) if isinstance(r, ProbeFailure)]
     parts: tuple[tuple[InvocationPart, object], ...] = (
@@ -199,8 +206,8 @@ async def run_doctor(
         ingress_r, admin_r, deployments_r, services_r, invocations_r = await asyncio.gather(
             _probe_ingress(ingress),
             _probe_admin(admin),
-            _probe_deployments(admin, services_task),
-            _probe_services(services_task),
+            _probe_deployments(admin, lambda: services_task),
+            _probe_services(lambda: services_task),
             _probe_invocations(admin),
         )
     finally:

@@ -13,7 +13,7 @@ import pytest
 from bot.http import build_http_app
 from bot.services import Services
 from bot.settings import load_settings
-from core.audit_store import RedisAuditLog, audit_redis_client
+from core.audit.store import RedisAuditLog, audit_redis_client
 from core.operations import Operations
 from core.pending import PendingActions
 from core.restate.client import RestateAdminClient

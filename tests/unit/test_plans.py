@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Final
 
-import httpx
+import httpx2
 import pytest
 
 from core.advice import advise
@@ -482,7 +482,7 @@ async def test_cleanup_reads_the_usage_again_right_before_each_delete(
     fake.add_deployment("dp_old2", "http://old2:9080/", "2026-05-09T08:00:00.000000000Z")
     plan = await cleanup_preview(ops)
 
-    def pin_during_first_delete(request: httpx.Request) -> httpx.Response | None:
+    def pin_during_first_delete(request: httpx2.Request) -> httpx2.Response | None:
         if request.method == "DELETE" and request.url.path == "/deployments/dp_old":
             fake.add_run("running", run_id="inv_late", key="late", pinned="dp_old2")
         return None

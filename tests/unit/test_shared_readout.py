@@ -19,17 +19,25 @@ from tests.unit.reports import report as healthy_report
 
 
 class GatedDoctor:
-    """A doctor run that finishes only when the test opens the gate; counts its runs."""
+    """A doctor run that finishes only when the test opens the gate; keeps each run's readout."""
 
     def __init__(self) -> None:
         self.gate = asyncio.Event()
-        self.runs = 0
+        self.reports: list[DoctorReport] = []
+
+    @property
+    def runs(self) -> int:
+        return len(self.reports)
 
     async def __call__(self) -> DoctorReport:
-        self.runs += 1
-        number = self.runs
+        report = healthy_report().model_copy()  # a distinct object per run
+        self.reports.append(report)
         await self.gate.wait()
-        return healthy_report().model_copy(update={"checked_at": f"run {number}"})
+        return report
+
+    def run_of(self, report: DoctorReport) -> int:
+        """Which run (1, 2, ...) produced ``report``."""
+        return next(i for i, mine in enumerate(self.reports, 1) if mine is report)
 
 
 class Clock:
@@ -56,7 +64,7 @@ async def test_fifty_concurrent_callers_share_one_run() -> None:
     doctor.gate.set()
     reports = await asyncio.gather(*callers)
 
-    assert (doctor.runs, {r.checked_at for r in reports}) == (1, {"run 1"})
+    assert (doctor.runs, {doctor.run_of(r) for r in reports}) == (1, {1})
 
 
 async def test_a_young_readout_is_reused_and_an_old_one_is_not() -> None:
@@ -71,7 +79,7 @@ async def test_a_young_readout_is_reused_and_an_old_one_is_not() -> None:
     clock.now += 0.2
     old = await shared.get()
 
-    assert (first.checked_at, young.checked_at, old.checked_at) == ("run 1", "run 1", "run 2")
+    assert [doctor.run_of(r) for r in (first, young, old)] == [1, 1, 2]
 
 
 async def test_invalidate_starts_a_new_run_even_while_one_is_in_flight() -> None:
@@ -86,11 +94,8 @@ async def test_invalidate_starts_a_new_run_even_while_one_is_in_flight() -> None
     await settle()
     doctor.gate.set()
 
-    assert ((await before).checked_at, (await after).checked_at, await shared.get()) == (
-        "run 1",
-        "run 2",
-        await after,
-    )
+    later = await shared.get()
+    assert [doctor.run_of(r) for r in (await before, await after, later)] == [1, 2, 2]
 
 
 async def test_a_caller_that_goes_away_does_not_cancel_the_run_for_the_others() -> None:
@@ -105,7 +110,7 @@ async def test_a_caller_that_goes_away_does_not_cancel_the_run_for_the_others() 
     await settle()
     doctor.gate.set()
 
-    assert ((await staying).checked_at, leaving.cancelled(), doctor.runs) == ("run 1", True, 1)
+    assert (doctor.run_of(await staying), leaving.cancelled(), doctor.runs) == (1, True, 1)
 
 
 async def test_a_failed_run_reaches_every_caller_and_is_not_kept() -> None:

@@ -1,4 +1,4 @@
-"""A fake Restate admin API for the write routes, served through ``httpx.MockTransport``.
+"""A fake Restate admin API for the write routes, served through ``httpx2.MockTransport``.
 
 :class:`FakeAdmin` keeps deployments, services, invocation rows, state and promises, and answers
 like Restate 1.7.12 does: kill of a completed invocation is 409, purge of an active one is 409, a
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2
 
 from core.restate.client import RestateAdminClient
 
@@ -22,16 +22,16 @@ WF = "IdentityRecoveryWorkflow"
 KEY = "invitation_01j8m7k2q3r4s5t6u7v8w9x0y1"
 RUN_ID = "inv_1run"
 
-Override = Callable[[httpx.Request], httpx.Response | None]
+Override = Callable[[httpx2.Request], httpx2.Response | None]
 
 
-def reply(status: int, body: Any = None) -> httpx.Response:
+def reply(status: int, body: Any = None) -> httpx2.Response:
     if body is None:
-        return httpx.Response(status)
-    return httpx.Response(status, json=body)
+        return httpx2.Response(status)
+    return httpx2.Response(status, json=body)
 
 
-def restate_error(status: int, message: str) -> httpx.Response:
+def restate_error(status: int, message: str) -> httpx2.Response:
     return reply(status, {"message": message, "restate_code": None})
 
 
@@ -56,7 +56,7 @@ class FakeAdmin:
     state: dict[tuple[str, str], int] = field(default_factory=dict)
     promises: dict[tuple[str, str], int] = field(default_factory=dict)
     overrides: list[Override] = field(default_factory=list)
-    requests: list[httpx.Request] = field(default_factory=list)
+    requests: list[httpx2.Request] = field(default_factory=list)
 
     # --- fixtures ----------------------------------------------------------------------------
 
@@ -98,10 +98,10 @@ class FakeAdmin:
             {"id": dep_id, "uri": uri, "created_at": created_at, "services": [{"name": WF}]}
         )
 
-    def fail(self, method: str, path: str, response: httpx.Response | Exception) -> None:
+    def fail(self, method: str, path: str, response: httpx2.Response | Exception) -> None:
         """Answer every ``method path`` (path prefix) with ``response``, or raise it."""
 
-        def override(request: httpx.Request) -> httpx.Response | None:
+        def override(request: httpx2.Request) -> httpx2.Response | None:
             if request.method != method or not request.url.path.startswith(path):
                 return None
             if isinstance(response, Exception):
@@ -122,11 +122,11 @@ class FakeAdmin:
         ]
 
     def client(self) -> RestateAdminClient:
-        return RestateAdminClient("http://admin.test", transport=httpx.MockTransport(self.handle))
+        return RestateAdminClient("http://admin.test", transport=httpx2.MockTransport(self.handle))
 
     # --- the fake API --------------------------------------------------------------------------
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
         for override in self.overrides:
             answer = override(request)
@@ -159,7 +159,7 @@ class FakeAdmin:
             return self._patch_invocation(invocation_id, action)
         return restate_error(404, f"no route {method} {path}")
 
-    def _register(self, body: dict[str, Any]) -> httpx.Response:
+    def _register(self, body: dict[str, Any]) -> httpx2.Response:
         """A registration; a dry run answers with the id it would use and changes nothing."""
         same = [d for d in self.deployments if d["uri"].rstrip("/") == body["uri"].rstrip("/")]
         dep_id = same[-1]["id"] if same else "dp_new"
@@ -167,7 +167,7 @@ class FakeAdmin:
             return reply(200, {"id": dep_id, "services": self.services})
         return reply(201, {"id": "dp_new", "services": []})
 
-    def _delete_deployment(self, dep_id: str) -> httpx.Response:
+    def _delete_deployment(self, dep_id: str) -> httpx2.Response:
         # Restate implements only forced deletion: anything else is 501 with an empty body.
         if self.requests[-1].url.params.get("force") != "true":
             return reply(501)
@@ -179,7 +179,7 @@ class FakeAdmin:
             )
         return reply(202)
 
-    def _patch_invocation(self, invocation_id: str, action: str) -> httpx.Response:
+    def _patch_invocation(self, invocation_id: str, action: str) -> httpx2.Response:
         row = next((r for r in self.invocations if r["id"] == invocation_id), None)
         if row is None:
             return restate_error(404, f"The requested invocation '{invocation_id}' does not exist")
@@ -200,7 +200,7 @@ class FakeAdmin:
         self.promises.pop((row["service"], row["key"]), None)
         return reply(200)
 
-    def _query(self, sql: str) -> httpx.Response:
+    def _query(self, sql: str) -> httpx2.Response:
         if "FROM sys_deployment" in sql:
             return reply(200, {"rows": self._pinned_rows()})
         service, key, handler = literals_of(
