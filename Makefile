@@ -71,7 +71,7 @@ demo: app
 	$(BIN)/restate-ops demo
 
 bench: setup
-	$(BIN)/python -m bench.doctor_concurrency
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache
