@@ -21,7 +21,6 @@ a JSON object, 413 body too large, 422 a field breaks a rule, then the error tre
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, get_args
@@ -32,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.json_body import BodyRefused, read_body
 from bot.payloads import doctor_payload
 from bot.services import Services
 from bot.slack_events import slack_events_endpoint
@@ -42,7 +42,7 @@ from core.ids import new_request_id
 from core.models import DoctorRequest, parse_request, to_json_dict
 from core.models import Route as OperationRoute
 from core.operations import Attempt, Operations
-from core.redact import redact_text
+from core.redact import redact_outgoing, redact_text
 
 log = logging.getLogger(__name__)
 
@@ -52,22 +52,8 @@ REQUEST_ID_HEADER = "X-Request-Id"
 #: Optional free text recorded in the audit row (the seed's bodies have no field for it).
 REASON_HEADER = "x-reason"
 MAX_REASON_CHARS = 500
-#: The largest valid body is a few hundred bytes; anything far larger is not an operator request.
-MAX_BODY_BYTES = 64 * 1024
 READY_TIMEOUT_S = 2.0
 ANONYMOUS = "anonymous"
-
-
-class _BadBody(Exception):
-    """The body is not a JSON object at all: an ``InvalidInput`` answered with 400 or 413.
-
-    Not an ``OpsError`` subclass: the error tree keeps one type per code.
-    """
-
-    def __init__(self, rule: str, status: int) -> None:
-        super().__init__(rule)
-        self.error = InvalidInput("body", rule)
-        self.status = status
 
 
 def build_http_app(services: Services, slack_app: AsyncApp | None = None) -> Starlette:
@@ -109,7 +95,7 @@ def _operator_endpoint(
             body, status = await _run(operations, attempt, route, key, request), 200
         except OpsError as exc:
             body, status = exc.with_request_id(request_id).to_body(), exc.http_status
-        except _BadBody as exc:
+        except BodyRefused as exc:
             body, status = exc.error.with_request_id(request_id).to_body(), exc.status
         except Exception:
             # The one catch-all of the HTTP surface: the caller still gets the seed's error shape
@@ -134,7 +120,10 @@ async def _run(
 ) -> dict[str, Any]:
     if key is None:
         await _refuse_unauthenticated(operations, attempt, route)
-    body = await _read_object(request)
+    try:
+        body: dict[str, Any] | BodyRefused = await read_body(request.stream())
+    except BodyRefused as exc:
+        body = exc
     if can_operate(key.role):
         # Anyone else is refused (and audited) by core before it reads any argument, so a caller
         # without permission learns nothing about the body from the answer.
@@ -150,12 +139,13 @@ async def _check_body(
     operations: Operations,
     attempt: Attempt,
     route: OperationRoute,
-    body: dict[str, Any] | _BadBody,
+    body: dict[str, Any] | BodyRefused,
 ) -> None:
-    """What core cannot check: a body that is not an object, and doctor's (core takes no args)."""
-    if isinstance(body, _BadBody):
+    """What core cannot check: a body that breaks ``bot.json_body``'s rules, and doctor's body
+    (core takes no arguments for it). The refusal is audited with what was sent, if readable."""
+    if isinstance(body, BodyRefused):
         try:
-            await operations.refuse(attempt, route, {}, body.error)
+            await operations.refuse(attempt, route, body.parsed or {}, body.error)
         except InvalidInput:
             raise body from None
     if route == "doctor":
@@ -175,35 +165,6 @@ async def _refuse_unauthenticated(
     not whatever a stranger chose to send.
     """
     await operations.refuse(attempt, route, {}, Unauthenticated("Missing or unknown X-Api-Key."))
-
-
-async def _read_object(request: Request) -> dict[str, Any] | _BadBody:
-    """The body as a JSON object; an empty body reads as ``{}`` (what doctor expects)."""
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY_BYTES:
-            return _BadBody(f"must be at most {MAX_BODY_BYTES} bytes", 413)
-    if not raw.strip():
-        return {}
-    try:
-        value = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _BadBody(f"must be valid JSON ({_decode_problem(exc)})", 400)
-    if not isinstance(value, dict):
-        return _BadBody(f"must be a JSON object, not {_json_type(value)}", 400)
-    return value
-
-
-def _decode_problem(exc: UnicodeDecodeError | json.JSONDecodeError) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-    return "not UTF-8"
-
-
-def _json_type(value: object) -> str:
-    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
-    return names.get(type(value), "a number")
 
 
 def _actor(key: ApiKey | None) -> Actor:
@@ -232,7 +193,9 @@ def _json(body: dict[str, Any], status: int, request_id: str) -> JSONResponse:
     headers = {REQUEST_ID_HEADER: request_id, "Cache-Control": "no-store"}
     if status == 401:
         headers["WWW-Authenticate"] = 'ApiKey header="X-Api-Key"'
-    return JSONResponse(body, status_code=status, headers=headers)
+    # The boundary where text leaves: Restate stores a deployment URI with its password, so any
+    # field (serviceUrl, a 502's restateMessage, a preview) may carry one.
+    return JSONResponse(redact_outgoing(body), status_code=status, headers=headers)
 
 
 # --- health -------------------------------------------------------------------------------------

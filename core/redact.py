@@ -12,6 +12,16 @@ Two rules apply to every value that is stored or logged:
 Log records also get ``key=value`` masking and the exact values of configured secrets (the API keys
 and tokens the bot was started with) through :class:`RedactingFilter`.
 
+Two entry points, for two kinds of boundary:
+
+* :func:`sanitize` for what is *stored* (the audit): user info, secret keys and token shapes;
+* :func:`redact_outgoing` for what is *sent* (HTTP answers, CLI output): user info and token
+  shapes only, so the answer keeps its field names and shape.
+
+Both also make every string encodable: a lone surrogate (``"\\ud800"``, which JSON allows and
+UTF-8 cannot carry) becomes the six visible characters ``\\ud800``, so a value that cannot be
+encoded never stops an audit entry or an answer.
+
 Known limit: user info that contains an unencoded ``/``, ``?`` or ``#`` is not a URL by RFC 3986
 (the authority ends there), so only what precedes that character is recognised.
 """
@@ -69,8 +79,24 @@ def is_secret_key(key: object) -> bool:
     return normalized in _SECRET_KEYS_EXACT or any(p in normalized for p in _SECRET_KEY_PARTS)
 
 
+# A str holds a surrogate code point only when it is unpaired: UTF-8 cannot encode it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """True when ``text`` cannot be encoded as UTF-8 (it holds an unpaired surrogate)."""
+    return _SURROGATE.search(text) is not None
+
+
+def encodable(text: str) -> str:
+    """``text`` with each lone surrogate written out as ``\\udXXX``: valid UTF-8, still visible."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
 def redact_text(text: str) -> str:
-    """``text`` with URL user info replaced by ``REDACTED`` and well-known tokens masked."""
+    """``text`` with URL user info replaced by ``REDACTED``, well-known tokens masked and lone
+    surrogates written out (see :func:`encodable`)."""
+    text = encodable(text)
     text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED_USERINFO}@", text)
     text = _TOKEN_SHAPES.sub(REDACTED_VALUE, text)
     return _AUTH_SCHEMES.sub(lambda m: f"{m['scheme']} {REDACTED_VALUE}", text)
@@ -87,7 +113,7 @@ def sanitize(value: Any) -> Any:
         return redact_text(value)
     if isinstance(value, Mapping):
         return {
-            key: REDACTED_VALUE if is_secret_key(key) and item is not None else sanitize(item)
+            _key(key): REDACTED_VALUE if is_secret_key(key) and item is not None else sanitize(item)
             for key, item in value.items()
         }
     if isinstance(value, list):
@@ -95,6 +121,26 @@ def sanitize(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(sanitize(item) for item in value)
     return value
+
+
+def redact_outgoing(value: Any) -> Any:
+    """A copy of a JSON-like answer safe to send: :func:`redact_text` on every string and key.
+
+    Unlike :func:`sanitize`, values under secret-looking keys are kept: an answer's fields are
+    the product's own, and masking one would change its shape. Idempotent.
+    """
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {_key(key): redact_outgoing(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_outgoing(item) for item in value]
+    return value
+
+
+def _key(key: Any) -> Any:
+    """A mapping key as stored or sent: strings redacted (a field *name* may be a URL too)."""
+    return redact_text(key) if isinstance(key, str) else key
 
 
 class RedactingFilter(logging.Filter):

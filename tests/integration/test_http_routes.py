@@ -232,6 +232,28 @@ async def test_api_key_never_reaches_the_audit_or_the_body(
         ("recover-stuck-workflow", b'{"serviceName": "InvitationWorkflow", "serviceKey": "a/b"}',
          422, "serviceKey", "must match ^[a-zA-Z0-9_-]+$"),
         ("doctor", b'{"verbose": true}', 422, "verbose", "is not a field of this request"),
+        # Beyond the fields' rules: what the parser, the audit or the answer could not carry.
+        ("force-redeploy", b'{"a": ' + b"[" * 1500 + b"]" * 1500 + b"}", 400, "body",
+         "must nest at most 32 levels"),
+        ("doctor", b"[" * 40_000 + b"]" * 20_000, 400, "body", "must nest at most 32 levels"),
+        ("force-redeploy", b'{"serviceUrl": "http://x/\\ud800"}', 422, "serviceUrl",
+         "must be valid Unicode text"),
+        ("recover-stuck-workflow", b'{"serviceName": "W", "serviceKey": "k", "\\udc80": 1}',
+         422, "\\udc80", "must be valid Unicode text"),
+        ("cleanup-stale-deployments", b'{"serviceUrl": "http://a/", "serviceUrl": "http://b/"}',
+         422, "serviceUrl", "must appear only once"),
+        ("force-redeploy", b'{"serviceUrl": "http://x/", "force": NaN}', 400, "body",
+         "must be valid JSON (NaN is not a JSON number)"),
+        ("force-redeploy", b'{"serviceUrl": "http://x/", "force": 1e999}', 400, "body",
+         "must be valid JSON (the number 1e999 is out of range)"),
+        ("force-redeploy", b'{"serviceUrl": "http://x/", "force": ' + b"9" * 5000 + b"}", 400,
+         "body", "must be valid JSON (a number is longer than 100 characters)"),
+        ("cleanup-stale-deployments", b'{"serviceUrl": "\xff\xfe\xfd"}', 400, "body",
+         "must be valid JSON (not UTF-8)"),
+        ("recover-stuck-workflow", b'{"serviceName": {"x": [1, null]}, "serviceKey": 7}', 422,
+         "serviceName", "must be a string"),
+        ("cleanup-stale-deployments", b'{"serviceUrl": "http://a/", "forceDrain": null}', 422,
+         "forceDrain", "must be a boolean"),
     ],
 )  # fmt: skip
 async def test_bad_body_names_field_and_rule_and_changes_nothing(
@@ -267,6 +289,40 @@ async def test_oversized_body_is_413(http: httpx.AsyncClient) -> None:
         f"{PREFIX}/doctor", headers={"X-Api-Key": OPERATOR_KEY}, content=b" " * 70_000
     )
     assert (response.status_code, response.json()["data"]["field"]) == (413, "body")
+
+
+async def test_unencodable_text_is_audited_readably(
+    http: httpx.AsyncClient, server: Server
+) -> None:
+    """A lone surrogate in an unknown field still gets its audit row, written out as text."""
+    response = await http.post(
+        f"{PREFIX}/force-redeploy",
+        headers={"X-Api-Key": OPERATOR_KEY},
+        content=b'{"serviceUrl": "http://x/", "note": "a\\ud800b"}',
+    )
+    assert (response.status_code, response.json()["data"]["field"]) == (422, "note")
+    row = await audit_row(server.settings, response.headers["X-Request-Id"])
+    assert row.start.args == {"serviceUrl": "http://x/", "note": "a\\ud800b"}
+    assert (row.outcome, row.finish and row.finish.error_code) == ("failed", "INVALID_INPUT")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b'{"serviceUrl": "\\ud800"}', b"[" * 2000, b'{"force": NaN}', b'{"a": 1, "a": 2}'],
+)
+async def test_denial_is_audited_whatever_the_body(
+    http: httpx.AsyncClient, server: Server, content: bytes
+) -> None:
+    """A key without permission is denied (403) and audited even when its body is unreadable."""
+    response = await http.post(
+        f"{PREFIX}/force-redeploy", headers={"X-Api-Key": READONLY_KEY}, content=content
+    )
+    assert (response.status_code, response.json()["code"]) == (
+        403,
+        "OFFCHAIN_USER_PERMISSION_REQUIRED",
+    )
+    row = await audit_row(server.settings, response.headers["X-Request-Id"])
+    assert (row.start.actor.id, row.outcome, row.start.args) == ("auditor", "denied", {})
 
 
 # --- the seed's error classes --------------------------------------------------------------------
@@ -353,3 +409,56 @@ async def test_health_and_readiness(http: httpx.AsyncClient) -> None:
         200,
         {"redis": "ok", "restateAdmin": "ok"},
     )
+
+
+# --- no secret in any answer ---------------------------------------------------------------------
+
+PASSWORD = "hunter2-not-for-answers"
+
+
+async def test_restate_error_text_is_answered_without_the_password(
+    http: httpx.AsyncClient, server: Server
+) -> None:
+    """A 502 keeps Restate's message, with the URL's user info replaced; the audit too."""
+    url = f"http://admin:{PASSWORD}@127.0.0.1:{free_port()}/v1"
+    response = await http.post(
+        f"{PREFIX}/force-redeploy", headers={"X-Api-Key": OPERATOR_KEY}, json={"serviceUrl": url}
+    )
+    body = response.json()
+    assert (response.status_code, body["code"]) == (502, "RESTATE_ADMIN_REQUEST_FAILED")
+    assert "http://REDACTED@127.0.0.1" in body["data"]["restateMessage"]
+    assert PASSWORD not in response.text
+    row = await audit_row(server.settings, body["requestId"])
+    assert PASSWORD not in row.model_dump_json()
+
+
+async def test_not_found_answer_names_the_url_without_the_password(
+    http: httpx.AsyncClient,
+) -> None:
+    """Cleanup of an unknown credentialed URL answers 404 without echoing its password."""
+    response = await http.post(
+        f"{PREFIX}/cleanup-stale-deployments",
+        headers={"X-Api-Key": OPERATOR_KEY},
+        json={"serviceUrl": f"http://admin:{PASSWORD}@nope:1/"},
+    )
+    assert (response.status_code, response.json()["code"]) == (404, "RESTATE_DEPLOYMENT_NOT_FOUND")
+    assert PASSWORD not in response.text
+
+
+async def test_doctor_lists_a_credentialed_deployment_without_its_password(
+    http: httpx.AsyncClient, stack: DemoStack
+) -> None:
+    """Restate stores the deployment URI with its password; doctor's answer shows REDACTED."""
+    uri = f"http://admin:{PASSWORD}@ddwf:9080/credentialed"
+    async with RestateAdminClient(stack.restate.admin_url) as admin:
+        registered = await admin.register_deployment(uri, force=True)
+        try:
+            assert uri in [d.endpoint for d in await admin.list_deployments()]
+            response = await http.post(
+                f"{PREFIX}/doctor", headers={"X-Api-Key": OPERATOR_KEY}, json={}
+            )
+        finally:
+            await admin.delete_deployment(registered.id)
+    urls = [item["serviceUrl"] for item in response.json()["deployments"]["items"]]
+    assert "http://REDACTED@ddwf:9080/credentialed" in urls
+    assert PASSWORD not in response.text
