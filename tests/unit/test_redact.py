@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -10,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from core.redact import RedactingFilter, install_log_redaction, redact_text, sanitize
+from bot.outgoing import redacting
+from core.redact import (
+    RedactingFilter,
+    install_log_redaction,
+    redact_outgoing,
+    redact_text,
+    sanitize,
+)
 
 
 @pytest.mark.parametrize(
@@ -120,6 +128,47 @@ def test_sanitize_is_idempotent() -> None:
     """Sanitizing twice gives the same result as once (the store sanitizes again)."""
     raw = {"url": "http://u:p@h/", "token": "t", "note": "Bearer abcdefghijkl"}
     assert sanitize(raw) == sanitize(sanitize(raw))
+
+
+def test_lone_surrogates_become_visible_encodable_text() -> None:
+    """A lone surrogate in a key or value is written out as text, so the result encodes as UTF-8."""
+    raw = {"note\udc80": ["a\ud800b", "http://u:p@h/\udfff"]}
+    clean = sanitize(raw)
+    assert clean == {"note\\udc80": ["a\\ud800b", "http://REDACTED@h/\\udfff"]}
+    json.dumps(clean, ensure_ascii=False).encode("utf-8")
+    assert sanitize(clean) == clean
+
+
+def test_url_as_a_key_is_redacted_too() -> None:
+    """A field *name* can be a credentialed URL (an unknown field echoed back); it is redacted."""
+    assert sanitize({"http://u:p@h/": 1}) == {"http://REDACTED@h/": 1}
+
+
+def test_outgoing_answers_keep_their_fields_and_lose_user_info() -> None:
+    """An answer keeps every field, even secret-looking names, but no URL keeps its user info."""
+    answer = {
+        "serviceUrl": "http://admin:pw@ddwf:9080/",
+        "data": {"restateMessage": "cannot reach http://admin:pw@ddwf:9080/discover"},
+        "items": [{"tokenCount": 3, "id": "dp_1"}],
+        "bad": "x\ud800",
+    }
+    assert redact_outgoing(answer) == {
+        "serviceUrl": "http://REDACTED@ddwf:9080/",
+        "data": {"restateMessage": "cannot reach http://REDACTED@ddwf:9080/discover"},
+        "items": [{"tokenCount": 3, "id": "dp_1"}],
+        "bad": "x\\ud800",
+    }
+
+
+def test_redacting_writer_cleans_every_write_and_reports_its_stream() -> None:
+    """What the CLI writes loses URL user info; isatty is the wrapped stream's."""
+    stream = io.StringIO()
+    writer = redacting(stream)
+    writer.write("kept http://ops:hunter2@host:1/ as asked\n")
+    writer.flush()
+    assert stream.getvalue() == "kept http://REDACTED@host:1/ as asked\n"
+    assert writer.isatty() is False
+    assert redacting(writer) is writer
 
 
 # --- logs -------------------------------------------------------------------------------------
