@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.settings import Settings
-from core.redact import install_log_redaction
+from core.redact import install_log_redaction, redact_new_records
 
 
 def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
@@ -14,7 +14,8 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
     # httpx logs every request at INFO: under a burst of doctors, hundreds of lines, each through
     # the redacting filter on the event loop, delaying Slack's acks. Its warnings still show.
     logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
-    install_log_redaction(known_secrets(settings))
+    # On the handlers there now, and on every record created from now on (for later handlers).
+    redact_new_records(install_log_redaction(known_secrets(settings)))
 
 
 def known_secrets(settings: Settings) -> list[str]:

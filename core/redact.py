@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 REDACTED_USERINFO = "REDACTED"
@@ -207,3 +207,29 @@ def install_log_redaction(
     for handler in (logger or logging.getLogger()).handlers:
         handler.addFilter(redacting)
     return redacting
+
+
+def redact_new_records(redacting: RedactingFilter) -> None:
+    """Redact every log record as it is created, whichever handler later writes it.
+
+    Handler filters only protect the handlers that exist when they are installed; a handler added
+    later (a test's capture, an ASGI server's, an error reporter's) would see raw records. The
+    record factory runs for every record that passes its logger's level, before any handler.
+    Installing twice keeps one redaction.
+    """
+    previous = logging.getLogRecordFactory()
+    if isinstance(previous, _RedactingFactory):
+        previous = previous.inner
+
+    logging.setLogRecordFactory(_RedactingFactory(previous, redacting))
+
+
+class _RedactingFactory:
+    def __init__(self, inner: Callable[..., logging.LogRecord], redacting: RedactingFilter) -> None:
+        self.inner = inner
+        self.redacting = redacting
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.inner(*args, **kwargs)
+        self.redacting.filter(record)
+        return record

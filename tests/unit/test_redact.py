@@ -15,6 +15,7 @@ from bot.outgoing import redacting
 from core.redact import (
     RedactingFilter,
     install_log_redaction,
+    redact_new_records,
     redact_outgoing,
     redact_text,
     sanitize,
@@ -232,3 +233,28 @@ def test_redaction_stays_linear_on_long_lines(text: str) -> None:
     began = time.perf_counter()
     RedactingFilter(["sm_dalp_operator_1234567890"]).redact(text)
     assert time.perf_counter() - began < 1.0
+
+
+def test_records_are_redacted_for_handlers_added_later() -> None:
+    """Once installed, a handler added afterwards (no filter of its own) sees only clean text."""
+    previous = logging.getLogRecordFactory()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger(f"test_redact.later.{id(stream)}")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    try:
+        redact_new_records(RedactingFilter(["sm_dalp_operator_1234567890"]))
+        redact_new_records(RedactingFilter())  # again: still one redaction, no double wrapping
+        logger.addHandler(handler)
+        try:
+            raise RuntimeError("GET http://ops:hunter2@admin:9070/ failed")
+        except RuntimeError:
+            logger.exception("key %s failed", "sm_dalp_operator_1234567890")
+    finally:
+        logging.setLogRecordFactory(previous)
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "hunter2" not in text
+    assert "http://REDACTED@admin:9070/" in text
+    assert "RuntimeError" in text
