@@ -1,4 +1,4 @@
-"""doctor (and the advice drawn from it) against a real restate-server 1.7.12 and real workflows."""
+"""doctor (and the advice drawn from it) against a real restate-server and real workflows."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.devstack import WorkflowIngress, free_port
+from bot.devstack.binaries import restate_version
 from bot.devstack.waiting import discarded_afterwards, wait_for_status
 from bot.devstack.workflows import SERVICE_NAMES, TERMINAL_FAILURE_MESSAGE
 from core.advice import advise
@@ -67,7 +68,7 @@ async def test_healthy_stack_lists_the_registered_deployment_and_services(
 
     item = by_id(report)[workflow_service.deployment_id]
     assert statuses(report) == ALL_OK
-    assert report.admin.version == "1.7.12"
+    assert report.admin.version == restate_version()
     assert (item.service_url, item.drain_state, item.latest_for) == (
         workflow_service.url,
         "active",
