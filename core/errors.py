@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
+from core.redact import redact_outgoing, redact_text
+
 RetryBlockedReason = Literal[
     "active-invocation", "already-succeeded", "purge-failed", "query-failed"
 ]
@@ -38,9 +40,12 @@ class OpsError(Exception):
     next_step: ClassVar[str] = "Retry; if it fails again, report the request id."
 
     def __init__(self, message: str, *, data: Mapping[str, Any] | None = None) -> None:
+        # Messages are built from URLs and Restate's own texts, which carry a deployment URI's
+        # password: redacted once here, so no surface can show it (each redacts again anyway).
+        message = redact_text(message)
         super().__init__(message)
         self.message = message
-        self.data: dict[str, Any] = dict(data or {})
+        self.data: dict[str, Any] = redact_outgoing(dict(data or {}))
         self.request_id: str | None = None
 
     def with_request_id(self, request_id: str) -> OpsError:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.outgoing import redacting
+from core.errors import AdminRequestFailed
 from core.redact import (
     RedactingFilter,
     install_log_redaction,
@@ -258,3 +259,12 @@ def test_records_are_redacted_for_handlers_added_later() -> None:
     assert "hunter2" not in text
     assert "http://REDACTED@admin:9070/" in text
     assert "RuntimeError" in text
+
+
+def test_errors_built_from_credentialed_urls_carry_no_password() -> None:
+    """Core's errors redact their message and data when built, whatever surface shows them."""
+    error = AdminRequestFailed(
+        "POST", "/deployments", 400, "cannot reach http://ops:hunter2@svc:9080/discover"
+    )
+    assert "hunter2" not in error.message + json.dumps(error.to_body())
+    assert error.data["restateMessage"] == "cannot reach http://REDACTED@svc:9080/discover"
