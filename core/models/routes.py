@@ -15,6 +15,8 @@ from core.models.base import IDENTIFIER, ApiModel, DrainState
 def require_http_url(field: str, value: str) -> str:
     if not value or not value.strip():
         raise ValueError(f"{field} must be a non-empty URL")
+    if not value.isprintable():  # control characters, lone surrogates (CLI argv may carry them)
+        raise ValueError(f"{field} must be printable text")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https"):
         raise ValueError(f"{field} must be an absolute http:// or https:// URL")

@@ -1,4 +1,5 @@
-"""The CLI never prints a URL's password: not in previews, readouts, JSON or Restate's errors.
+"""The CLI never prints a URL's password (previews, readouts, JSON, Restate's errors) and refuses
+URL arguments it could not send.
 
 Restate stores a deployment URI with its user info and repeats it in its error messages; an
 operator may also type one. The CLI runs as a subprocess (``tests.integration.test_cli.Cli``).
@@ -82,3 +83,10 @@ async def test_doctor_shows_a_stored_password_as_redacted(
     assert [item["serviceUrl"] for item in as_json.json()["deployments"]["items"]] == [redacted]
     assert redacted in text.out
     assert PASSWORD not in text.out + text.err + as_json.out + as_json.err
+
+
+async def test_a_url_argument_that_is_not_utf8_is_refused(cli: Cli) -> None:
+    """A serviceUrl whose bytes are not UTF-8 (argv keeps them as surrogates) is bad input."""
+    result = await cli("redeploy", "http://x\udcff/", "--yes")
+    assert result.code == ExitCode.BAD_INPUT, result.err
+    assert "serviceUrl" in result.err

@@ -254,6 +254,8 @@ async def test_api_key_never_reaches_the_audit_or_the_body(
          "serviceName", "must be a string"),
         ("cleanup-stale-deployments", b'{"serviceUrl": "http://a/", "forceDrain": null}', 422,
          "forceDrain", "must be a boolean"),
+        ("force-redeploy", b'{"serviceUrl": "http://x/\\n"}', 422, "serviceUrl",
+         "must be printable text"),
     ],
 )  # fmt: skip
 async def test_bad_body_names_field_and_rule_and_changes_nothing(
