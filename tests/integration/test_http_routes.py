@@ -399,6 +399,34 @@ async def test_admin_down_fails_writes_with_503_but_doctor_still_answers(stack: 
     assert (doctor.status_code, doctor.json()["admin"]["status"]) == (200, "unreachable")
 
 
+async def test_redis_down_refuses_writes_but_doctor_and_refusals_still_answer(
+    stack: DemoStack,
+) -> None:
+    """Without the audit store a write is 503 and Restate untouched; doctor answers and says so;
+    a bad body still gets its 422; readiness reports Redis."""
+    settings = server_settings(stack, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    before = await deployment_urls(stack)
+    async with (
+        running_server(settings) as down,
+        httpx.AsyncClient(base_url=down.url, trust_env=False, timeout=30) as http,
+    ):
+        headers = {"X-Api-Key": OPERATOR_KEY}
+        # A URL not registered yet: had the write gone through, it would be listed afterwards.
+        unregistered = {"serviceUrl": f"{LIVE_SERVICE_URL}/audit-down"}
+        write = await http.post(f"{PREFIX}/force-redeploy", headers=headers, json=unregistered)
+        doctor = await http.post(f"{PREFIX}/doctor", headers=headers, json={})
+        refused = await http.post(f"{PREFIX}/force-redeploy", headers=headers, json={})
+        ready = await http.get("/readyz")
+    assert (write.status_code, write.json()["code"]) == (503, "AUDIT_UNAVAILABLE")
+    assert await deployment_urls(stack) == before
+    assert doctor.status_code == 200
+    assert doctor.json()["auditError"]
+    assert (refused.status_code, refused.json()["data"]["field"]) == (422, "serviceUrl")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["restateAdmin"] == "ok"
+    assert ready.json()["checks"]["redis"] != "ok"
+
+
 # --- health --------------------------------------------------------------------------------------
 
 
