@@ -11,11 +11,12 @@ from __future__ import annotations
 import io
 from typing import TextIO, cast
 
-from core.redact import redact_text
+from core.redact import encodable, redact_text
 
 
 class RedactingWriter(io.TextIOBase):
-    """Writes to ``stream`` what :func:`core.redact.redact_text` leaves of each piece of text.
+    """Writes to ``stream`` what :func:`core.redact.redact_text` leaves of each piece of text,
+    lone surrogates written out (:func:`core.redact.encodable`): a terminal cannot show them.
 
     Redaction works per ``write`` call: callers write whole texts (a line, a JSON document), never
     a URL in pieces.
@@ -26,7 +27,7 @@ class RedactingWriter(io.TextIOBase):
         self._stream = stream
 
     def write(self, text: str) -> int:
-        self._stream.write(redact_text(text))
+        self._stream.write(encodable(redact_text(text)))
         return len(text)
 
     def flush(self) -> None:

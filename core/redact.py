@@ -18,9 +18,9 @@ Two entry points, for two kinds of boundary:
 * :func:`redact_outgoing` for what is *sent* (HTTP answers, CLI output): user info and token
   shapes only, so the answer keeps its field names and shape.
 
-Both also make every string encodable: a lone surrogate (``"\\ud800"``, which JSON allows and
-UTF-8 cannot carry) becomes the six visible characters ``\\ud800``, so a value that cannot be
-encoded never stops an audit entry or an answer.
+What is sent is also made encodable: a lone surrogate (``"\\ud800"``, which JSON allows and UTF-8
+cannot carry) becomes the six visible characters ``\\ud800``, so no value can stop an answer.
+(The audit stores such strings as they are: its entries are ASCII-escaped JSON.)
 
 Known limit: user info that contains an unencoded ``/``, ``?`` or ``#`` is not a URL by RFC 3986
 (the authority ends there), so only what precedes that character is recognised.
@@ -94,9 +94,7 @@ def encodable(text: str) -> str:
 
 
 def redact_text(text: str) -> str:
-    """``text`` with URL user info replaced by ``REDACTED``, well-known tokens masked and lone
-    surrogates written out (see :func:`encodable`)."""
-    text = encodable(text)
+    """``text`` with URL user info replaced by ``REDACTED`` and well-known tokens masked."""
     text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED_USERINFO}@", text)
     text = _TOKEN_SHAPES.sub(REDACTED_VALUE, text)
     return _AUTH_SCHEMES.sub(lambda m: f"{m['scheme']} {REDACTED_VALUE}", text)
@@ -124,15 +122,19 @@ def sanitize(value: Any) -> Any:
 
 
 def redact_outgoing(value: Any) -> Any:
-    """A copy of a JSON-like answer safe to send: :func:`redact_text` on every string and key.
+    """A copy of a JSON-like answer safe to send: every string and key through :func:`redact_text`
+    and :func:`encodable`.
 
     Unlike :func:`sanitize`, values under secret-looking keys are kept: an answer's fields are
     the product's own, and masking one would change its shape. Idempotent.
     """
     if isinstance(value, str):
-        return redact_text(value)
+        return encodable(redact_text(value))
     if isinstance(value, Mapping):
-        return {_key(key): redact_outgoing(item) for key, item in value.items()}
+        return {
+            encodable(_key(key)) if isinstance(key, str) else key: redact_outgoing(item)
+            for key, item in value.items()
+        }
     if isinstance(value, list | tuple):
         return [redact_outgoing(item) for item in value]
     return value

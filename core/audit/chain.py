@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -38,15 +37,8 @@ REQUIRED_FIELDS = ("v", "kind", "eid", "data", "prev", "hash")
 CONTENT_FIELDS = ("v", "kind", "eid", "data")
 
 
-# A str holds a surrogate code point only when it is unpaired, and then UTF-8 cannot encode it:
-# canonical JSON writes it as the visible text "\\udXXX", so no value can stop an audit entry.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def canonical_json(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    # Raw surrogates only occur inside JSON strings: an escaped backslash keeps them as text.
-    return _LONE_SURROGATE.sub(lambda m: f"\\\\u{ord(m[0]):04x}", text)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _sha256(text: str) -> str:

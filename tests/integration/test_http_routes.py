@@ -293,10 +293,10 @@ async def test_oversized_body_is_413(http: httpx.AsyncClient) -> None:
     assert (response.status_code, response.json()["data"]["field"]) == (413, "body")
 
 
-async def test_unencodable_text_is_audited_readably(
+async def test_unencodable_text_is_refused_and_audited_as_sent(
     http: httpx.AsyncClient, server: Server
 ) -> None:
-    """A lone surrogate in an unknown field still gets its audit row, written out as text."""
+    """A lone surrogate in an unknown field is refused and still gets its audit row, as sent."""
     response = await http.post(
         f"{PREFIX}/force-redeploy",
         headers={"X-Api-Key": OPERATOR_KEY},
@@ -304,7 +304,7 @@ async def test_unencodable_text_is_audited_readably(
     )
     assert (response.status_code, response.json()["data"]["field"]) == (422, "note")
     row = await audit_row(server.settings, response.headers["X-Request-Id"])
-    assert row.start.args == {"serviceUrl": "http://x/", "note": "a\\ud800b"}
+    assert row.start.args == {"serviceUrl": "http://x/", "note": "a\ud800b"}
     assert (row.outcome, row.finish and row.finish.error_code) == ("failed", "INVALID_INPUT")
 
 

@@ -132,13 +132,14 @@ def test_sanitize_is_idempotent() -> None:
     assert sanitize(raw) == sanitize(sanitize(raw))
 
 
-def test_lone_surrogates_become_visible_encodable_text() -> None:
-    """A lone surrogate in a key or value is written out as text, so the result encodes as UTF-8."""
+def test_lone_surrogates_are_sent_as_visible_text_and_stored_as_they_are() -> None:
+    """An answer writes a lone surrogate out as text (encodable); the audit keeps it as sent."""
     raw = {"note\udc80": ["a\ud800b", "http://u:p@h/\udfff"]}
-    clean = sanitize(raw)
-    assert clean == {"note\\udc80": ["a\\ud800b", "http://REDACTED@h/\\udfff"]}
-    json.dumps(clean, ensure_ascii=False).encode("utf-8")
-    assert sanitize(clean) == clean
+    sent = redact_outgoing(raw)
+    assert sent == {"note\\udc80": ["a\\ud800b", "http://REDACTED@h/\\udfff"]}
+    json.dumps(sent, ensure_ascii=False).encode("utf-8")
+    assert redact_outgoing(sent) == sent
+    assert sanitize(raw) == {"note\udc80": ["a\ud800b", "http://REDACTED@h/\udfff"]}
 
 
 def test_url_as_a_key_is_redacted_too() -> None:
