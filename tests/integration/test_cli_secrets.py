@@ -90,3 +90,11 @@ async def test_a_url_argument_that_is_not_utf8_is_refused(cli: Cli) -> None:
     result = await cli("redeploy", "http://x\udcff/", "--yes")
     assert result.code == ExitCode.BAD_INPUT, result.err
     assert "serviceUrl" in result.err
+
+
+async def test_an_argument_error_does_not_echo_the_password(cli: Cli) -> None:
+    """Even the argument parser's own complaint, which quotes the bad value, is redacted."""
+    result = await cli("audit", "tail", f"http://admin:{PASSWORD}@nope:1")
+    assert result.code == ExitCode.BAD_INPUT
+    assert "http://REDACTED@nope:1" in result.err
+    assert PASSWORD not in result.out + result.err
