@@ -14,8 +14,10 @@ routes get the same checks and the same audit as Slack and the CLI. Every operat
 carries ``X-Request-Id``; error bodies carry it too, as ``requestId``, and so does the audit row.
 
 Status codes: 401 missing or unknown key, 403 key without operate permission, 400 body that is not
-a JSON object, 413 body too large, 422 a field breaks a rule, then the error tree's own classes
-(404 deployment not found, 409 retry blocked, 502 admin error, 503 admin or audit unavailable).
+a JSON object, 413 body too large, 422 a field breaks a rule (``bot.json_body`` lists the body's
+rules), then the error tree's own classes (404 deployment not found, 409 retry blocked, 502 admin
+error, 503 admin or audit unavailable). Every answer leaves through ``redact_outgoing``: no URL
+user info, nothing UTF-8 cannot carry.
 """
 
 from __future__ import annotations
