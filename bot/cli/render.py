@@ -25,6 +25,7 @@ from core.models import (
     RecoverResponse,
 )
 from core.operations import DoctorResult, WriteResult
+from core.redact import redact_text
 
 ERROR_CHARS = 100
 MAX_ROWS = 20
@@ -70,7 +71,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> Table:
     for header in headers:
         grid.add_column(header, overflow="fold")
     for row in rows:
-        grid.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in row))
+        # Redacted here, not only on the way out: a folded cell splits a URL over two lines.
+        grid.add_row(*(cell if isinstance(cell, Text) else Text(redact_text(cell)) for cell in row))
     return grid
 
 

@@ -13,6 +13,8 @@ from typing import IO, Any, TextIO
 from rich.console import Console, RenderableType
 from rich.text import Text
 
+from core.redact import redact_text
+
 #: Blanks at the end of a line, possibly inside the styles that close it.
 _TRAILING_BLANKS = re.compile(r"[ ]+((?:\x1b\[[0-9;]*m)*)$")
 
@@ -55,7 +57,8 @@ def _print(target: Console, parts: tuple[RenderableType, ...], *, soft_wrap: boo
             if number:
                 target.print()
             # A plain string is text, never rich markup: server-provided words may contain "[".
-            target.print(Text(part) if isinstance(part, str) else part, soft_wrap=soft_wrap)
+            text = Text(redact_text(part)) if isinstance(part, str) else part  # may fold
+            target.print(text, soft_wrap=soft_wrap)
     # Tables pad every cell; trailing blanks only get in the way of copying and diffing.
     lines = captured.get().splitlines()
     target.file.write("".join(_TRAILING_BLANKS.sub(r"\1", line) + "\n" for line in lines))
