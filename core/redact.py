@@ -168,6 +168,33 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.redact(_render(record))
         record.args = None
+        self._redact_traces(record)
+        return True
+
+    def redact_keeping_args(self, record: logging.LogRecord) -> None:
+        """Redact ``record`` but keep its arguments (redacted) for formatters that read them.
+
+        The template loses URL user info and token shapes (not ``key=value`` masking, which could
+        swallow a ``%s``); each argument gets the full treatment. Numbers stay numbers for ``%d``;
+        any other object becomes its redacted text (an exception's message may hold a URL).
+        """
+        if isinstance(record.msg, str):
+            record.msg = redact_text(record.msg)
+        args = record.args
+        if isinstance(args, Mapping):
+            record.args = {key: self._redact_arg(value) for key, value in args.items()}
+        elif args:
+            record.args = tuple(self._redact_arg(value) for value in args)
+        self._redact_traces(record)
+
+    def _redact_arg(self, value: Any) -> Any:
+        if value is None or isinstance(value, int | float):
+            return value
+        if isinstance(value, Mapping | list | tuple):
+            return sanitize(value)
+        return self.redact(str(value))
+
+    def _redact_traces(self, record: logging.LogRecord) -> None:
         if record.exc_info and not record.exc_text:
             # Formatters reuse exc_text when it is set, so the traceback is rendered once, clean.
             record.exc_text = _TRACEBACKS.formatException(record.exc_info)
@@ -175,7 +202,6 @@ class RedactingFilter(logging.Filter):
             record.exc_text = self.redact(record.exc_text)
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
-        return True
 
 
 _TRACEBACKS = logging.Formatter()
@@ -217,7 +243,8 @@ def redact_new_records(redacting: RedactingFilter) -> None:
     Handler filters only protect the handlers that exist when they are installed; a handler added
     later (a test's capture, an ASGI server's, an error reporter's) would see raw records. The
     record factory runs for every record that passes its logger's level, before any handler.
-    Installing twice keeps one redaction.
+    Arguments are kept (redacted), so formatters that read them still work. Installing twice
+    keeps one redaction.
     """
     previous = logging.getLogRecordFactory()
     if isinstance(previous, _RedactingFactory):
@@ -233,5 +260,5 @@ class _RedactingFactory:
 
     def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
         record = self.inner(*args, **kwargs)
-        self.redacting.filter(record)
+        self.redacting.redact_keeping_args(record)
         return record

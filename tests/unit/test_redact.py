@@ -269,3 +269,28 @@ def test_errors_built_from_credentialed_urls_carry_no_password() -> None:
     )
     assert "hunter2" not in error.message + json.dumps(error.to_body())
     assert error.data["restateMessage"] == "cannot reach http://REDACTED@svc:9080/discover"
+
+
+def test_records_keep_their_arguments_redacted_for_formatters_that_read_them() -> None:
+    """A formatter that builds its line from ``record.args`` (the demo's) still gets them, clean."""
+    previous = logging.getLogRecordFactory()
+    try:
+        redact_new_records(RedactingFilter())
+        record = logging.getLogger("test_redact.args").makeRecord(
+            "x",
+            logging.INFO,
+            __file__,
+            1,
+            '%s - "%s %s" %d',
+            ("c", "POST", "/p?u=http://a:pw@h/", 200),
+            None,
+        )
+        error = RuntimeError("GET http://ops:pw@admin:9070/ failed")
+        with_exc = logging.getLogger("test_redact.args").makeRecord(
+            "x", logging.ERROR, __file__, 1, "failed: %s (%d tries)", (error, 3), None
+        )
+    finally:
+        logging.setLogRecordFactory(previous)
+    assert record.args == ("c", "POST", "/p?u=http://REDACTED@h/", 200)
+    assert record.getMessage() == 'c - "POST /p?u=http://REDACTED@h/" 200'
+    assert with_exc.getMessage() == "failed: GET http://REDACTED@admin:9070/ failed (3 tries)"
