@@ -54,12 +54,6 @@ FUZZ = settings(
     phases=(Phase.explicit, Phase.reuse, Phase.generate),
     suppress_health_check=[HealthCheck.too_slow],
 )
-#: Issue 9 defects 1 and 2 on the Slack side (a refusal after the ack answers 404 after 3 s; an
-#: empty ``actions`` list is a 500), fixed on the slack-hardening branch. Strict: once that fix
-#: is merged these tests pass, and the marker must go.
-SLACK_DEFECTS = pytest.mark.xfail(
-    reason="issue 9 defects 1-2: fixed by the slack-hardening branch", strict=True
-)
 
 # Slack sends valid UTF-8: no lone surrogates in what it signs (the HTTP fuzz covers those).
 unicode_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=30)
@@ -154,7 +148,6 @@ def click_payload(user: str, listed: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-@SLACK_DEFECTS
 @FUZZ
 @given(text=command_texts, user=users)
 async def test_any_command_text_is_answered_200(target: SlackTarget, text: str, user: str) -> None:
@@ -164,7 +157,6 @@ async def test_any_command_text_is_answered_200(target: SlackTarget, text: str, 
     assert response.status_code == 200, (text, response.status_code, response.text)
 
 
-@SLACK_DEFECTS
 @FUZZ
 @given(user=users, listed=st.lists(actions, max_size=2))
 async def test_any_button_payload_is_answered_without_a_server_error(
