@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from bot.devstack import free_port
 from bot.services import build_services
 from bot.settings import load_settings
-from core.audit_store import RedisAuditLog
+from core.audit.store import RedisAuditLog
 from tests.integration.admin_recorder import RecordingAdminProxy
 from tests.integration.conftest import RegisteredWorkflowService, RestateStack
 from tests.integration.test_http_routes import running_server

@@ -24,7 +24,7 @@ from bot.devstack import WorkflowIngress
 from bot.devstack.binaries import restate_version
 from bot.devstack.waiting import wait_for_status
 from core.restate.client import RestateAdminClient
-from core.restate.queries import STUCK_STATUSES, deployment_usage
+from core.restate.queries import STUCK_STATUSES, pinned_active_counts
 from tests.integration.conftest import (
     RegisteredWorkflowService,
     RestateStack,
@@ -133,9 +133,9 @@ async def test_completed_runs_keep_their_pin_but_do_not_hold_a_deployment(
         deployment = await admin.register_deployment(service.url, force=True)
         await ingress.submit(RECOVERY, "pinned-then-done", {"mode": "succeed"})
         row = await wait_for_status(admin, RECOVERY, "pinned-then-done", "completed")
-        usage = await deployment_usage(admin)
+        pinned = await pinned_active_counts(admin)
     assert row.get("pinned_deployment_id") == deployment.id
-    assert usage[deployment.id].pinned_active == 0
+    assert pinned[deployment.id] == 0
 
 
 async def test_every_column_restate_ops_reads_exists(restate_admin: RestateAdminClient) -> None:
