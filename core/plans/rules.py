@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from core.models import DeploymentItem, DrainState
+from core.redact import REDACTED_USERINFO, redact_text
 
 #: The operator guide's statuses that are not active. Restate 1.7 reports kills and cancellations
 #: as ``completed``; the other two are accepted should a server ever report them.
@@ -31,7 +32,12 @@ def same_url(registered: str, requested: str) -> bool:
     Restate stores ``http://h:9080`` as ``http://h:9080/`` (but keeps ``/v1`` as is), so a URL
     copied from elsewhere may differ by that one slash. Nothing else is normalised: a different
     host spelling (``localhost`` vs ``127.0.0.1``) is a different deployment to Restate too.
+
+    Every surface shows a registered URL's user info as ``REDACTED``, so a URL copied from a
+    readout (``http://REDACTED@h:9080/``) names the deployment whose redacted form it is.
     """
+    if f"//{REDACTED_USERINFO}@" in requested:
+        registered = redact_text(registered)
     return registered.removesuffix("/") == requested.removesuffix("/")
 
 

@@ -139,6 +139,15 @@ def test_url_identity_has_two_named_relations() -> None:
     assert rules.same_endpoint("http://ddwf:9080/", "https://DDWF:9080")
 
 
+def test_a_url_copied_from_a_readout_names_its_credentialed_deployment() -> None:
+    """Surfaces show user info as REDACTED; that copied form names the registration, no other."""
+    registered = "http://admin:hunter2@ddwf:9080/"
+    assert rules.same_url(registered, "http://REDACTED@ddwf:9080")
+    assert not rules.same_url(registered, "http://REDACTED@ddwf:9081/")
+    assert not rules.same_url("http://ddwf:9080/", "http://REDACTED@ddwf:9080/")
+    assert not rules.same_url(registered, "http://admin:other@ddwf:9080/")
+
+
 # --- previews are audited -----------------------------------------------------------------------
 
 
