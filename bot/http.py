@@ -6,6 +6,7 @@
     POST /api/v2/admin/operator/restate/recover-stuck-workflow     {"serviceName", "serviceKey"}
     GET  /healthz        the process answers
     GET  /readyz         Redis and the Restate admin API answer
+    GET  /metrics        Prometheus metrics (operations, audit, watch, last readout)
     POST /slack/events   Slack in HTTP mode (only when a Slack app is given)
 
 An operator route is thin: identify the ``X-Api-Key``, turn it into an actor with a role, call
@@ -34,6 +35,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.json_body import BodyRefused, read_body
+from bot.metrics import metrics_endpoint
 from bot.payloads import doctor_payload
 from bot.services import Services
 from bot.slack_events import slack_events_endpoint
@@ -67,6 +69,7 @@ def build_http_app(services: Services, slack_app: AsyncApp | None = None) -> Sta
     routes += [
         Route("/healthz", _healthz, methods=["GET"]),
         Route("/readyz", _readyz_endpoint(services), methods=["GET"]),
+        Route("/metrics", metrics_endpoint(services.metrics), methods=["GET"]),
     ]
     if slack_app is not None:
         secret = services.settings.slack_signing_secret

@@ -21,6 +21,7 @@ import uvicorn
 from bot.http import build_http_app
 from bot.services import build_services
 from bot.settings import Settings, SettingsError
+from bot.watcher import start_watcher
 from core.audit.store import RedisAuditLog
 from core.errors import AuditUnavailable
 
@@ -118,6 +119,8 @@ async def _serve(
                 parts.add(
                     asyncio.create_task(run_socket_mode(slack_app, token), name="socket-mode")
                 )
+            if settings.watch_interval_s:
+                parts.add(start_watcher(services, slack_app.client if slack_app else None))
             if settings.audit_retention is not None:
                 parts.add(asyncio.create_task(trim_audit(services.audit), name="audit-retention"))
             base_url = f"http://{settings.host}:{sock.getsockname()[1]}"

@@ -9,7 +9,9 @@ from datetime import timedelta
 
 from redis.asyncio import Redis
 
+from bot.metrics import MeteredAuditLog, Metrics
 from bot.settings import Settings
+from core.audit import AuditLog
 from core.audit.store import RedisAuditLog, audit_redis_client
 from core.operations import Operations
 from core.pending import PendingActions
@@ -30,6 +32,9 @@ class Services:
     audit: RedisAuditLog
     pending: PendingActions
     operations: Operations
+    metrics: Metrics
+    #: The audit port that attempts are recorded through (timed for the metrics).
+    attempts: AuditLog
 
 
 def _text(url: object | None) -> str | None:
@@ -50,16 +55,20 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
     )
     audit = RedisAuditLog(redis, settings.audit_stream, retention=settings.audit_retention)
     pending = PendingActions(redis, ttl=timedelta(seconds=settings.pending_action_ttl_s))
+    metrics = Metrics()
+    attempts = MeteredAuditLog(audit, metrics)
     operations = Operations(
         admin=admin,
         ingress=ingress,
-        audit=audit,
+        audit=attempts,
         live_service_url=_text(settings.restate_service_url),
         probe_timeout_s=settings.probe_timeout_s,
         readout_max_age_s=READOUT_MAX_AGE_S,
     )
     try:
-        yield Services(settings, redis, admin, ingress, audit, pending, operations)
+        yield Services(
+            settings, redis, admin, ingress, audit, pending, operations, metrics, attempts
+        )
     finally:
         await admin.aclose()
         if ingress is not None:

@@ -77,6 +77,20 @@ class Settings(BaseSettings):
     operator_api_keys: SecretStr = SecretStr("")
     readonly_api_keys: SecretStr = SecretStr("")
 
+    # Watch: doctor on a timer, alerts in subscribed channels (0 turns it off)
+    watch_interval_s: float = Field(default=30.0, ge=0)
+    #: The leader lease; another replica takes over within this after the leader dies.
+    watch_lease_s: float = Field(default=90.0, gt=0)
+    watch_hold_checks: int = Field(default=2, ge=1, le=100)
+    watch_clear_checks: int = Field(default=2, ge=1, le=100)
+    watch_failure_window_min: float = Field(default=15.0, gt=0)
+    watch_failures_min: int = Field(default=1, ge=1)
+    watch_paused_min: int = Field(default=1, ge=1)
+    watch_backing_off_min: float = Field(default=10.0, gt=0)
+    watch_zombies_min: int = Field(default=1, ge=1)
+    watch_draining_min: float = Field(default=60.0, gt=0)
+    watch_prefix: str = Field(default="restate-ops:watch:", min_length=1)
+
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=3000, ge=1, le=65535, validation_alias=AliasChoices("PORT", "port"))
 
@@ -120,6 +134,15 @@ class Settings(BaseSettings):
                     "OPERATOR_ALLOWLIST: must list at least one Slack user id (U…/W…) or user "
                     "group id (S…) when SLACK_BOT_TOKEN is set"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_check(self) -> Self:
+        if self.watch_interval_s and self.watch_lease_s <= self.watch_interval_s:
+            raise ValueError(
+                "WATCH_LEASE_S: must be longer than WATCH_INTERVAL_S (the leader renews it "
+                "once per check)"
+            )
         return self
 
     @property

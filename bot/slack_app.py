@@ -25,6 +25,7 @@ from bot.settings import SettingsError
 from handlers.background import Background
 from handlers.boundary import RedactingWebClient
 from handlers.identity import BotIdentity
+from bot.watcher import watch_control
 from handlers.register import register_listeners
 
 log = logging.getLogger(__name__)
@@ -87,5 +88,6 @@ def build_slack_app(
         audit=services.audit,
         allowlist=allowlist,
         background=background,
+        watch=watch_control(services),
     )
     return app

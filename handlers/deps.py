@@ -12,6 +12,7 @@ from core.authz import Allowlist, GroupMembershipCache, slack_role
 from core.operations import Operations
 from core.pending import PendingActions
 from handlers.background import Background
+from core.watch.control import WatchControl
 
 #: A Bolt listener: Bolt injects its arguments by parameter name (ack, body, client, ...).
 Listener = Callable[..., Awaitable[None]]
@@ -28,6 +29,8 @@ class SlackDeps:
     groups: GroupMembershipCache
     #: Where listeners run their work after the ack.
     background: Background
+    #: ``/restate watch|unwatch|snooze``; None when watching is turned off.
+    watch: WatchControl | None = None
 
     async def actor(self, user_id: str, display_name: str | None) -> Actor:
         """The Slack user as an audit actor, with the role the allowlist gives them right now."""

@@ -8,6 +8,7 @@ from core.audit import AuditLog
 from core.authz import Allowlist
 from core.operations import Operations
 from core.pending import PendingActions
+from core.watch.control import WatchControl
 from handlers.actions.run_pending import run_pending_action
 from handlers.background import Background
 from handlers.boundary import RedactingWebClient, RedactSlackIO
@@ -26,11 +27,14 @@ def register_listeners(
     audit: AuditLog,
     allowlist: Allowlist,
     background: Background,
+    watch: WatchControl | None = None,
 ) -> SlackDeps:
     """Register every listener on ``app``, whose client must redact (``handlers.boundary``)."""
     if not isinstance(app.client, RedactingWebClient):
         raise TypeError("the Slack app's client must be a RedactingWebClient")
-    deps = SlackDeps(operations, pending, audit, allowlist, group_members(app.client), background)
+    deps = SlackDeps(
+        operations, pending, audit, allowlist, group_members(app.client), background, watch
+    )
     app.middleware(RedactSlackIO(app.client))
     app.middleware(RefuseOddPayloads(background))
     app.command(COMMAND)(restate_command(deps))

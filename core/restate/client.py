@@ -251,9 +251,9 @@ class RestateAdminClient(_HttpApi):
             raise AdminUnreachable(problem)
         await self.health()
 
-    async def version(self) -> VersionInfo:
-        """``GET /version``, read once per client: the server does not change under us."""
-        if self._pool.version is None:
+    async def version(self, *, fresh: bool = False) -> VersionInfo:
+        """``GET /version``, cached per client unless ``fresh`` (the watcher notices upgrades)."""
+        if self._pool.version is None or fresh:
             response = await self._request("GET", "/version")
             self._pool.version = self._parse(VersionInfo, response, "version")
         return self._pool.version

@@ -363,3 +363,82 @@ async def key_leftovers(
         raise AdminRequestFailed("POST", "/query", 200, f"expected one row, got {len(rows)}")
     row = rows[0]
     return KeyLeftovers(runs=row.runs, state_rows=row.state_rows, promises=row.promises)
+
+
+# --- what the watcher counts (core.watch) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceStuck:
+    """Invocations of one service that keep retrying (backing-off) or gave up (paused)."""
+
+    paused: int = 0
+    backing_off: int = 0
+
+
+class _StuckCountRow(_Row):
+    service: str
+    status: str
+    n: int
+
+
+async def stuck_by_service(admin: RestateAdminClient) -> dict[str, ServiceStuck]:
+    """Paused and backing-off counts per service (Restate exports neither per service)."""
+    statuses = ", ".join(literal(status) for status in STUCK_STATUSES)
+    sql = (
+        "SELECT target_service_name AS service, status, count(*) AS n "  # noqa: S608 - literal() only
+        f"FROM sys_invocation WHERE status IN ({statuses}) "
+        "GROUP BY target_service_name, status"
+    )
+    found: dict[str, ServiceStuck] = {}
+    for row in _rows(_StuckCountRow, await admin.query(sql), "stuck count"):
+        current = found.get(row.service, ServiceStuck())
+        if row.status == "paused":
+            found[row.service] = ServiceStuck(row.n, current.backing_off)
+        else:
+            found[row.service] = ServiceStuck(current.paused, row.n)
+    return found
+
+
+class _ServiceCountRow(_Row):
+    service: str
+    n: int
+
+
+async def failures_since(admin: RestateAdminClient, since: datetime) -> dict[str, int]:
+    """Terminal failures per service that completed after ``since``."""
+    sql = (
+        "SELECT target_service_name AS service, count(*) AS n FROM sys_invocation "  # noqa: S608 - literal() only
+        "WHERE status = 'completed' AND completion_result = 'failure' "
+        f"AND completed_at > {literal(iso_utc(since))} GROUP BY target_service_name"
+    )
+    return {row.service: row.n for row in _rows(_ServiceCountRow, await admin.query(sql), "count")}
+
+
+async def backing_off_before(admin: RestateAdminClient, created_before: datetime) -> dict[str, int]:
+    """Backing-off invocations per service that were created before ``created_before``."""
+    sql = (
+        "SELECT target_service_name AS service, count(*) AS n FROM sys_invocation "  # noqa: S608 - literal() only
+        f"WHERE status = 'backing-off' AND created_at < {literal(iso_utc(created_before))} "
+        "GROUP BY target_service_name"
+    )
+    return {row.service: row.n for row in _rows(_ServiceCountRow, await admin.query(sql), "count")}
+
+
+class _ZombieRow(_Row):
+    deployment_id: str
+    n: int
+
+
+async def zombie_pins(admin: RestateAdminClient) -> dict[str, int]:
+    """Non-completed invocations pinned to a deployment that is no longer registered (RT0011).
+
+    They back off forever: Restate cannot find the code they were started on.
+    """
+    sql = (
+        "SELECT pinned_deployment_id AS deployment_id, count(*) AS n FROM sys_invocation "
+        "WHERE status != 'completed' AND pinned_deployment_id IS NOT NULL "
+        "AND pinned_deployment_id NOT IN (SELECT id FROM sys_deployment) "
+        "GROUP BY pinned_deployment_id"
+    )
+    return {row.deployment_id: row.n for row in _rows(_ZombieRow, await admin.query(sql), "pin")}

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.models import Route
+from handlers.commands.watch_parse import SnoozeCommand, WatchCommand, parse_watch
 
 _SYNTAX: dict[str, tuple[str, str]] = {
     "doctor": ("/restate [doctor]", "health readout and recommended actions"),
@@ -18,6 +19,9 @@ _SYNTAX: dict[str, tuple[str, str]] = {
     "cleanup": ("/restate cleanup <serviceUrl> [force-drain]", "delete stale deployments"),
     "recover": ("/restate recover <serviceName> <serviceKey> [reason…]", "clear a failed key"),
     "audit": ("/restate audit [n]", "the latest n audited attempts (operators)"),
+    "watch": ("/restate watch", "alert this channel when doctor finds trouble"),
+    "unwatch": ("/restate unwatch", "stop alerting this channel"),
+    "snooze": ("/restate snooze <rule|all> <duration>", "mute alerts here, e.g. paused 1h"),
     "help": ("/restate help", "this text"),
 }
 _WIDTH = max(len(syntax) for syntax, _ in _SYNTAX.values()) + 2
@@ -63,7 +67,7 @@ class WriteCommand:
     reason: str | None = None
 
 
-Command = DoctorCommand | HelpCommand | AuditCommand | WriteCommand
+Command = DoctorCommand | HelpCommand | AuditCommand | WriteCommand | WatchCommand | SnoozeCommand
 
 
 def _unwrap(token: str) -> str:
@@ -94,6 +98,11 @@ def parse_command(text: str, *, live_service_url: str | None = None) -> Command:
         return HelpCommand()
     if name == "audit":
         return AuditCommand(_count(rest))
+    if name in ("watch", "unwatch", "snooze"):
+        try:
+            return parse_watch(name, rest)
+        except ValueError as exc:
+            raise InvalidCommand(str(exc), USAGE[name]) from exc
     if name == "redeploy":
         _at_most(name, rest, 1)
         url = _unwrap(rest[0]) if rest else live_service_url

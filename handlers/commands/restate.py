@@ -26,6 +26,8 @@ from handlers.commands.parse import (
     parse_command,
 )
 from handlers.commands.preview import post_preview
+from handlers.commands.watch import run_watch_command
+from handlers.commands.watch_parse import SnoozeCommand, WatchCommand
 from handlers.deps import Listener, SlackDeps
 from handlers.errors import after_ack
 from handlers.messages import reply_ephemeral
@@ -64,7 +66,11 @@ async def _handle(
     actor = await deps.actor(command.user_id, command.user_name)
     reason = parsed.reason if isinstance(parsed, WriteCommand) else None
     attempt = Attempt(actor=actor, reason=reason, context={"channel": command.channel})
-    if isinstance(parsed, AuditCommand):
+    if isinstance(parsed, WatchCommand | SnoozeCommand):
+        await run_watch_command(
+            deps.watch, attempt, parsed, channel=command.channel, respond=respond
+        )
+    elif isinstance(parsed, AuditCommand):
         await show_audit(deps, attempt, parsed.count, respond)
     elif isinstance(parsed, DoctorCommand):
         await post_doctor(

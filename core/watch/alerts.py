@@ -1,0 +1,138 @@
+"""What the watcher asks a surface to post, and the port the surface implements (Slack today).
+
+The engine decides *when* (once per alert and channel, edits on a changed count, one resolved
+note); the notifier decides *how* it looks. Alerts carry the doctor's own advice for their target,
+so their buttons run the same confirm / authorize / audit / verify path as doctor's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from core.audit import AttemptView
+from core.models import WRITE_ROUTES, Advice, DoctorReport
+from core.watch.rules import TITLES, RuleName
+
+SHORT_ROUTE = {
+    "force-redeploy": "redeploy",
+    "cleanup-stale-deployments": "cleanup",
+    "recover-stuck-workflow": "recover",
+}
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """One open alert as a channel sees it."""
+
+    key: str
+    rule: RuleName
+    target: str
+    count: int
+    summary: str
+    opened_at: datetime
+    checked_at: datetime
+    advice: list[Advice]
+    #: The readout the alert (and its buttons) came from; verify diffs against it.
+    report: DoctorReport
+    #: The count the channel saw last, on an update.
+    previous_count: int | None = None
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.rule]
+
+
+@dataclass(frozen=True)
+class LastAction:
+    route: str
+    actor_id: str
+    surface: str
+    outcome: str
+
+    @property
+    def name(self) -> str:
+        return SHORT_ROUTE.get(self.route, self.route)
+
+
+@dataclass(frozen=True)
+class ResolvedView:
+    key: str
+    rule: RuleName
+    target: str
+    summary: str
+    opened_at: datetime
+    resolved_at: datetime
+    last_action: LastAction | None
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.rule]
+
+    @property
+    def minutes_open(self) -> int:
+        return max(round((self.resolved_at - self.opened_at).total_seconds() / 60), 0)
+
+
+class NotifyFailed(Exception):
+    """The surface could not post or edit; the engine tries again on the next check."""
+
+
+class AlertNotifier(Protocol):
+    """Posts alerts into a channel. Raises on failure; the engine retries on the next check."""
+
+    async def post(self, channel: str, alert: AlertView) -> str:
+        """Post a new alert message; return its id (Slack's ts)."""
+
+    async def update(self, channel: str, ts: str, alert: AlertView, *, announce: bool) -> None:
+        """Edit the alert in place; with ``announce``, also say what changed in its thread."""
+
+    async def resolve(self, channel: str, ts: str, resolved: ResolvedView) -> None:
+        """Mark the alert resolved and post the resolved note in its thread."""
+
+
+def relevant_advice(rule: str, target: str, advice: Sequence[Advice]) -> list[Advice]:
+    """The doctor advice that concerns this alert's target (all of it for component alerts).
+
+    Service alerts get the advice naming that service; deployment alerts get deployment advice.
+    """
+    if rule == "component" or rule == "version":
+        return list(advice)
+    if rule in ("zombies", "draining"):
+        return [a for a in advice if a.kind in ("force-redeploy", "cleanup-stale-deployments")]
+    return [a for a in advice if a.args.get("serviceName") == target or _inspects(a, target)]
+
+
+def _inspects(advice: Advice, service: str) -> bool:
+    """An inspect advice's title names ``<status> <service>/<key>/<handler>``."""
+    return advice.kind == "inspect" and f" {service}/" in advice.title
+
+
+def last_action(
+    views: Sequence[AttemptView], *, since: datetime, channel: str, ts: str | None
+) -> LastAction | None:
+    """The newest write attempted since the alert opened: from its own message first, else any."""
+    writes = [
+        view
+        for view in views
+        if view.start.route in WRITE_ROUTES and _started(view) >= since.timestamp()
+    ]
+    here = [
+        v
+        for v in writes
+        if v.start.context.get("channel") == channel and v.start.context.get("message_ts") == ts
+    ]
+    for view in (here or writes)[:1]:
+        return LastAction(
+            view.start.route, view.start.actor.id, view.start.actor.surface, view.outcome
+        )
+    return None
+
+
+def _started(view: AttemptView) -> float:
+    try:
+        return datetime.fromisoformat(view.start.started_at).timestamp()
+    except ValueError:
+        return 0.0

@@ -1,0 +1,80 @@
+"""The leader lease: exactly one replica watches, and a deposed leader can no longer write.
+
+The lease is one Redis key holding ``<owner>|<token>`` with an expiry. Acquiring it increments a
+counter: the **fencing token**, higher for every new leader. The holder renews it each check;
+when it dies (or stalls longer than the lease), the key expires and another replica takes it
+within one lease. Every state write of a check goes through :meth:`LeaderLease.fenced`, a Lua
+script that applies the write only while the lease still holds *this* leader's token, so an old
+leader that wakes up after a pause cannot overwrite the new one's state or claim a post.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+_ACQUIRE = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  local sep = string.find(current, '|', 1, true)
+  if sep and string.sub(current, 1, sep - 1) == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    return tonumber(string.sub(current, sep + 1))
+  end
+  return false
+end
+local token = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. token, 'PX', ARGV[2])
+return token
+"""
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Leadership:
+    """This replica leads with ``token`` until the lease expires or another takes it."""
+
+    owner: str
+    token: int
+
+    @property
+    def fence(self) -> str:
+        """The exact lease value while this leadership lasts."""
+        return f"{self.owner}|{self.token}"
+
+
+class LeaderLease:
+    def __init__(self, redis: Redis, *, prefix: str, owner: str, ttl_ms: int) -> None:
+        self._redis = redis
+        self.key = f"{prefix}lease"
+        self._counter = f"{prefix}lease:token"
+        self.owner = owner
+        self._ttl_ms = ttl_ms
+        self._acquire = redis.register_script(_ACQUIRE)
+        self._release = redis.register_script(_RELEASE)
+
+    async def acquire(self) -> Leadership | None:
+        """Take the lease if it is free, renew it if ours; None while another replica holds it."""
+        token = await self._acquire(keys=[self.key, self._counter], args=[self.owner, self._ttl_ms])
+        return Leadership(self.owner, int(token)) if token is not None else None
+
+    async def release(self, leadership: Leadership) -> None:
+        """Give the lease up at shutdown, so another replica need not wait for it to expire."""
+        await self._release(keys=[self.key], args=[leadership.fence])
+
+    async def holder(self) -> str | None:
+        """``owner|token`` of the current leader, or None."""
+        value: Any = await self._redis.get(self.key)
+        return value.decode() if isinstance(value, bytes) else value
+
+    async def holds(self, leadership: Leadership) -> bool:
+        """Whether ``leadership`` is still the current one (a check right before a Slack call)."""
+        return await self.holder() == leadership.fence
