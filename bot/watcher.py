@@ -13,7 +13,7 @@ import os
 import secrets
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -22,7 +22,7 @@ from bot.services import Services
 from bot.settings import Settings
 from core.watch.alerts import AlertNotifier
 from core.watch.control import WatchControl
-from core.watch.engine import Watch, WatchConfig
+from core.watch.engine import Watch, WatchConfig, utc_now
 from core.watch.lease import LeaderLease
 from core.watch.rules import Thresholds
 from core.watch.store import WatchStore
@@ -72,7 +72,11 @@ def watch_control(services: Services) -> WatchControl | None:
 
 
 def build_watch(
-    services: Services, notifier: AlertNotifier | None, *, owner: str | None = None
+    services: Services,
+    notifier: AlertNotifier | None,
+    *,
+    owner: str | None = None,
+    now: Callable[[], datetime] = utc_now,
 ) -> Watch:
     settings = services.settings
     config = WatchConfig(
@@ -92,6 +96,7 @@ def build_watch(
         audit=services.audit,
         notifier=notifier,
         config=config,
+        now=now,
     )
 
 

@@ -202,6 +202,7 @@ async def running_bot(
     service_url: str | None = None,
     pending_ttl_s: int = 900,
     fake: FakeSlack | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[SlackBot]:
     """The bot in HTTP mode (``bot.http`` under uvicorn) against ``fake`` (or a fresh one).
 
@@ -225,6 +226,7 @@ async def running_bot(
             audit_stream=f"{prefix}audit",
             pending_action_ttl_s=pending_ttl_s,
             probe_timeout_s=5.0,
+            **overrides,
         )
         async with build_services(settings) as services:
             background = Background()

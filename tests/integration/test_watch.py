@@ -1,0 +1,231 @@
+"""The watcher end to end: real Restate, real Redis, the bot's real Slack endpoint, a fake Slack.
+
+Each test gets an isolated Restate server (the rules count everything on a server, so runs of
+other tests must not count) and drives checks one at a time with ``Watch.check()``: a check is
+the watcher's tick, so "within two intervals" means "after two checks".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.devstack import RestateServer, WorkflowIngress, WorkflowService
+from bot.slack_app import slack_web_client
+from bot.watcher import build_watch
+from core.restate.client import RestateAdminClient
+from core.watch.engine import Watch
+from core.watch.store import WatchStore
+from handlers.alerts import SlackAlertNotifier
+from tests.integration.conftest import StartRestate, StartWorkflowService, wait_for_status
+from tests.integration.slack_harness import CHANNEL, OPERATOR, SlackBot, buttons, running_bot
+from tests.slack_fake import SlackCall
+
+pytestmark = pytest.mark.integration
+
+PAUSING = "PausingWorkflow"
+RECOVERY = "IdentityRecoveryWorkflow"
+OTHER_CHANNEL = "COTHER1"
+
+
+@dataclass
+class Stack:
+    server: RestateServer
+    service: WorkflowService
+    admin: RestateAdminClient
+    ingress: WorkflowIngress
+
+
+@pytest.fixture
+async def stack(
+    fresh_restate: StartRestate, start_workflow_service: StartWorkflowService
+) -> AsyncIterator[Stack]:
+    """An isolated Restate server with the sample workflows registered."""
+    server = await fresh_restate()
+    service = await start_workflow_service()
+    async with (
+        RestateAdminClient(server.admin_url) as admin,
+        WorkflowIngress(server.ingress_url) as ingress,
+    ):
+        await admin.register_deployment(service.url, force=True)
+        yield Stack(server, service, admin, ingress)
+
+
+@pytest.fixture
+async def bot(stack: Stack, redis_url: str, redis_prefix: str) -> AsyncIterator[SlackBot]:
+    async with running_bot(
+        admin_url=stack.server.admin_url,
+        ingress_url=stack.server.ingress_url,
+        redis_url=redis_url,
+        prefix=redis_prefix,
+        service_url=stack.service.url,
+        watch_prefix=f"{redis_prefix}watch:",
+        watch_interval_s=0.2,
+        watch_lease_s=1.0,
+    ) as running:
+        yield running
+
+
+def replica(bot: SlackBot, owner: str, *, now: datetime | None = None) -> Watch:
+    """A watcher as ``serve`` builds it, posting to the fake Slack; ``now`` fixes its clock."""
+    client = slack_web_client("xoxb-test-token", bot.fake.api_url)
+    notifier = SlackAlertNotifier(client, bot.services.pending)
+    if now is None:
+        return build_watch(bot.services, notifier, owner=owner)
+    return build_watch(bot.services, notifier, owner=owner, now=lambda: now)
+
+
+def key() -> str:
+    return f"k{uuid.uuid4().hex[:10]}"
+
+
+def alerts(bot: SlackBot, headline: str, channel: str = CHANNEL) -> list[SlackCall]:
+    """Top-level posts (not thread replies) in ``channel`` whose text has ``headline``."""
+    return bot.fake.calls_to(
+        "chat.postMessage",
+        lambda c: (
+            c.params.get("channel") == channel
+            and not c.params.get("thread_ts")
+            and headline in c.text
+        ),
+    )
+
+
+def thread(bot: SlackBot, message: SlackCall) -> list[SlackCall]:
+    ts = message.answer["ts"]
+    return bot.fake.calls_to("chat.postMessage", lambda c: c.params.get("thread_ts") == ts)
+
+
+async def subscribe(bot: SlackBot, channel: str = CHANNEL) -> None:
+    _, hook = await bot.command("watch", channel=channel)
+    [reply] = await bot.replies(hook)
+    assert "now watched" in reply.text
+
+
+async def paused_run(stack: Stack) -> str:
+    workflow_key = key()
+    submitted = await stack.ingress.submit(PAUSING, workflow_key, {})
+    await wait_for_status(stack.admin, PAUSING, workflow_key, "paused")
+    return submitted.invocation_id
+
+
+async def test_a_paused_workflow_alerts_then_a_click_recovers_and_both_resolve(
+    bot: SlackBot, stack: Stack
+) -> None:
+    """Paused → alert after two checks; killed → resolved, and its failure alert's button
+    recovers the key → resolved with the operator who clicked."""
+    await subscribe(bot)
+    watch = replica(bot, "a")
+    invocation = await paused_run(stack)
+
+    await watch.check()
+    assert alerts(bot, "Paused invocations") == []
+    await watch.check()
+    [paused] = alerts(bot, f"Paused invocations: {PAUSING}")
+    assert "1 paused invocation(s)" in paused.text
+
+    # Recover a paused run the way the operator guide says: kill it (recover refuses active runs).
+    await stack.admin.kill_invocation(invocation)
+    await watch.check()
+    await watch.check()
+    resolved = thread(bot, paused)
+    assert [c.text for c in resolved if "resolved after" in c.text] != []
+    [failure] = alerts(bot, f"New terminal failures: {PAUSING}")
+    [button] = [b for b in buttons(failure) if b["action_id"].startswith("restate.run:recover")]
+
+    await bot.click(failure, button)
+    await bot.fake.wait_for(
+        "chat.postMessage",
+        lambda c: c.params.get("thread_ts") == failure.answer["ts"] and "Verify" in c.text,
+    )
+    await watch.check()
+    await watch.check()
+    notes = [c.text for c in thread(bot, failure) if "resolved after" in c.text]
+    assert len(notes) == 1
+    assert f"last action: recover, by <@{OPERATOR}>" in notes[0]
+    edits = bot.fake.calls_to("chat.update", lambda c: c.params.get("ts") == failure.answer["ts"])
+    assert "Resolved" in edits[-1].text
+    assert len(alerts(bot, "New terminal failures")) == 1
+
+
+async def test_two_replicas_post_one_alert_and_a_dead_leader_is_replaced_without_repeat(
+    bot: SlackBot, stack: Stack
+) -> None:
+    """Only the lease holder checks; after it dies the other takes over within one lease, and
+    neither the new leader nor the old one (fenced off) posts the alert again."""
+    await subscribe(bot)
+    first, second = replica(bot, "a"), replica(bot, "b")
+    await paused_run(stack)
+
+    roles = [(await first.check()).leader, (await second.check()).leader]
+    roles += [(await first.check()).leader, (await second.check()).leader]
+    assert roles == [True, False, True, False]
+    assert len(alerts(bot, "Paused invocations")) == 1
+
+    stale = first.leadership
+    assert stale is not None
+    # `first` dies without releasing: `second` gets the lease once it expires (1 s here).
+    async with asyncio.timeout(10):
+        while not (await second.check()).leader:  # noqa: ASYNC110 - the lease expires in Redis
+            await asyncio.sleep(0.05)
+    await second.check()
+    assert len(alerts(bot, "Paused invocations")) == 1
+
+    store = WatchStore(bot.services.redis, prefix=bot.services.settings.watch_prefix)
+    [message] = await store.messages()
+    assert await store.claim(stale, message.model_copy(update={"ts": None})) is False
+    assert await store.update(stale, message.model_copy(update={"count": 7})) is False
+    assert (await first.check()).leader is False
+    assert [m.count for m in await store.messages()] == [1]
+
+
+async def test_snooze_and_unwatch_are_honoured(bot: SlackBot, stack: Stack) -> None:
+    """A snoozed rule posts nothing in that channel until the snooze ends; an unwatched channel
+    gets nothing at all."""
+    await subscribe(bot)
+    await subscribe(bot, OTHER_CHANNEL)
+    _, hook = await bot.command("snooze paused 1h")
+    [reply] = await bot.replies(hook)
+    assert "muted in this channel" in reply.text
+    await paused_run(stack)
+
+    watch = replica(bot, "a")
+    await watch.check()
+    await watch.check()
+    assert (len(alerts(bot, "Paused")), len(alerts(bot, "Paused", OTHER_CHANNEL))) == (0, 1)
+
+    _, hook = await bot.command("unwatch", channel=OTHER_CHANNEL)
+    await bot.replies(hook)
+    await watch.release()
+    later = replica(bot, "b", now=datetime.now(UTC) + timedelta(hours=2))
+    await later.check()
+    assert (len(alerts(bot, "Paused")), len(alerts(bot, "Paused", OTHER_CHANNEL))) == (1, 1)
+
+
+async def test_watch_again_shows_the_state_and_visitors_are_refused(
+    bot: SlackBot, stack: Stack
+) -> None:
+    """The second ``/restate watch`` is an ephemeral status; a non-operator cannot subscribe."""
+    await subscribe(bot)
+    await paused_run(stack)
+    watch = replica(bot, "a")
+    await watch.check()
+    await watch.check()
+
+    _, hook = await bot.command("watch")
+    [status] = await bot.replies(hook)
+    assert status.params["response_type"] == "ephemeral"
+    assert f"paused invocation(s) of {PAUSING}" in status.text
+    _, hook = await bot.command("watch", user="UVISITOR1", channel=OTHER_CHANNEL)
+    [denied] = await bot.replies(hook)
+    assert "OFFCHAIN_USER_PERMISSION_REQUIRED" in denied.text
+    store = WatchStore(bot.services.redis, prefix=bot.services.settings.watch_prefix)
+    assert await store.channels() == [CHANNEL]
+    routes = [(v.start.route, v.outcome) for v in await bot.services.audit.latest(10)]
+    assert ("watch", "denied") in routes
+    assert ("watch", "succeeded") in routes
