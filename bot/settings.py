@@ -138,10 +138,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _lease_outlives_a_check(self) -> Self:
-        if self.watch_interval_s and self.watch_lease_s <= self.watch_interval_s:
+        if self.watch_interval_s and self.watch_lease_s < 2 * self.watch_interval_s:
             raise ValueError(
-                "WATCH_LEASE_S: must be longer than WATCH_INTERVAL_S (the leader renews it "
-                "once per check)"
+                "WATCH_LEASE_S: must be at least twice WATCH_INTERVAL_S (the leader renews it "
+                "once per check, and a check takes time)"
             )
         return self
 

@@ -68,6 +68,10 @@ class Thresholds:
         }
 
 
+def counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _minutes(span: timedelta) -> str:
     minutes = span.total_seconds() / 60
     return f"{minutes:g} min"
@@ -145,14 +149,18 @@ def evaluate(
 
 
 def _components(readout: WatchReadout) -> list[Condition]:
+    """One condition per component not ok; behind an unreachable admin API, only that one."""
     report = readout.report
-    components = (
+    components = [
         ("ingress", report.ingress.status, report.ingress.error),
         ("admin", report.admin.status, report.admin.error),
-        ("deployments", report.deployments.status, report.deployments.error),
-        ("services", report.services.status, report.services.error),
-        ("invocations", report.invocations.status, report.invocations.error),
-    )
+    ]
+    if report.admin.status != "unreachable":
+        components += [
+            ("deployments", report.deployments.status, report.deployments.error),
+            ("services", report.services.status, report.services.error),
+            ("invocations", report.invocations.status, report.invocations.error),
+        ]
     return [
         Condition("component", name, 1, f"{name} is {status}" + (f": {error}" if error else ""))
         for name, status, error in components
@@ -165,7 +173,9 @@ def _failures(readout: WatchReadout, thresholds: Thresholds) -> list[Condition] 
         return None
     window = _minutes(thresholds.failure_window)
     return [
-        Condition("failures", service, n, f"{n} terminal failure(s) of {service} in {window}")
+        Condition(
+            "failures", service, n, f"{counted(n, 'terminal failure')} of {service} in {window}"
+        )
         for service, n in sorted(readout.failures.items())
         if n >= thresholds.failures_min
     ]
@@ -175,7 +185,9 @@ def _paused(readout: WatchReadout, thresholds: Thresholds) -> list[Condition] | 
     if readout.stuck is None:
         return None
     return [
-        Condition("paused", service, s.paused, f"{s.paused} paused invocation(s) of {service}")
+        Condition(
+            "paused", service, s.paused, f"{counted(s.paused, 'paused invocation')} of {service}"
+        )
         for service, s in sorted(readout.stuck.items())
         if s.paused >= thresholds.paused_min
     ]
@@ -187,7 +199,10 @@ def _backing_off(readout: WatchReadout, thresholds: Thresholds) -> list[Conditio
     longer = _minutes(thresholds.backing_off)
     return [
         Condition(
-            "backing-off", service, n, f"{n} invocation(s) of {service} backing off over {longer}"
+            "backing-off",
+            service,
+            n,
+            f"{counted(n, 'invocation')} of {service} backing off for over {longer}",
         )
         for service, n in sorted(readout.long_backing_off.items())
         if n > 0
@@ -202,7 +217,8 @@ def _zombies(readout: WatchReadout, thresholds: Thresholds) -> list[Condition] |
             "zombies",
             deployment,
             n,
-            f"{n} invocation(s) pinned to {deployment}, which is no longer registered (RT0011)",
+            f"{counted(n, 'invocation')} pinned to {deployment}, which is no longer registered "
+            "(RT0011)",
         )
         for deployment, n in sorted(readout.zombies.items())
         if n >= thresholds.zombies_min
@@ -225,7 +241,7 @@ def _draining(
             dep,
             draining[dep].pinned_invocations or 0,
             f"{dep} ({draining[dep].service_url}) is not the latest for any service and still "
-            f"has {draining[dep].pinned_invocations or 0} pinned invocation(s)",
+            f"has {counted(draining[dep].pinned_invocations or 0, 'pinned invocation')}",
         )
         for dep, started in sorted(since.items())
         if now - started >= thresholds.draining

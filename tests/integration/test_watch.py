@@ -127,7 +127,7 @@ async def test_a_paused_workflow_alerts_then_a_click_recovers_and_both_resolve(
     assert alerts(bot, "Paused invocations") == []
     await watch.check()
     [paused] = alerts(bot, f"Paused invocations: {PAUSING}")
-    assert "1 paused invocation(s)" in paused.text
+    assert "1 paused invocation of" in paused.text
 
     # Recover a paused run the way the operator guide says: kill it (recover refuses active runs).
     await stack.admin.kill_invocation(invocation)
@@ -220,7 +220,7 @@ async def test_watch_again_shows_the_state_and_visitors_are_refused(
     _, hook = await bot.command("watch")
     [status] = await bot.replies(hook)
     assert status.params["response_type"] == "ephemeral"
-    assert f"paused invocation(s) of {PAUSING}" in status.text
+    assert f"1 paused invocation of {PAUSING}" in status.text
     _, hook = await bot.command("watch", user="UVISITOR1", channel=OTHER_CHANNEL)
     [denied] = await bot.replies(hook)
     assert "OFFCHAIN_USER_PERMISSION_REQUIRED" in denied.text

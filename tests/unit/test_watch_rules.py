@@ -9,7 +9,7 @@ from core.restate.queries import ServiceStuck
 from core.watch.hysteresis import AlertState, step
 from core.watch.probe import WatchReadout
 from core.watch.rules import Evaluation, Memory, Thresholds, evaluate
-from tests.unit.reports import deployment, report
+from tests.unit.reports import deployment, report, unreachable
 
 NOW = datetime(2026, 5, 9, 10, 0, tzinfo=UTC)
 WF = "IdentityRecoveryWorkflow"
@@ -142,3 +142,15 @@ def test_unknown_rules_keep_their_open_alerts() -> None:
     after = step(history[-1], evaluation, NOW, hold=2, clear=1)
     assert after.states == history[-1]
     assert after.resolved == []
+
+
+def test_behind_an_unreachable_admin_api_only_the_admin_alerts() -> None:
+    """One outage is one alert: the components that need the admin API do not alert too."""
+    evaluation = evaluate(
+        readout(report=unreachable(), stuck=None, failures=None, zombies=None),
+        Thresholds(),
+        Memory({}),
+        NOW,
+    )
+    assert keys(evaluation) == ["component:admin", "component:ingress"]
+    assert {"paused", "failures", "zombies", "draining"} <= evaluation.unknown
