@@ -14,7 +14,9 @@ the attempt.
     ├── WorkflowRetryBlocked              RESTATE_WORKFLOW_RETRY_BLOCKED       409
     ├── PreviewOutdated                   PREVIEW_OUTDATED                     409
     ├── AuditUnavailable                  AUDIT_UNAVAILABLE                    503
-    └── PendingActionUnavailable          PENDING_ACTION_UNAVAILABLE           410
+    ├── PendingActionUnavailable          PENDING_ACTION_UNAVAILABLE           410
+    ├── WatchUnavailable                  WATCH_UNAVAILABLE                    503
+    └── WatchNotConfigured                WATCH_NOT_CONFIGURED                 503
 
 Lower-level errors (httpx, redis) are translated at the edge with ``raise ... from exc``.
 """
@@ -181,6 +183,22 @@ class PendingActionUnavailable(OpsError):
     code = "PENDING_ACTION_UNAVAILABLE"
     http_status = 410
     next_step = "Run /restate doctor again to get fresh buttons."
+
+
+class WatchUnavailable(OpsError):
+    """Redis did not answer a watch command (watch, unwatch, snooze); nothing changed."""
+
+    code = "WATCH_UNAVAILABLE"
+    http_status = 503
+    next_step = "Check Redis (REDIS_URL), then try again."
+
+
+class WatchNotConfigured(OpsError):
+    """A watch command reached a bot that does not watch (``WATCH_INTERVAL_S=0``)."""
+
+    code = "WATCH_NOT_CONFIGURED"
+    http_status = 503
+    next_step = "Set WATCH_INTERVAL_S to a positive number of seconds and restart the bot."
 
 
 def all_error_types() -> list[type[OpsError]]:

@@ -17,7 +17,13 @@ from redis.exceptions import RedisError
 
 from core.audit import Actor, AttemptFinish, AttemptStart, AuditLog, Outcome
 from core.authz import can_operate
-from core.errors import AuditUnavailable, InvalidInput, OpsError, PermissionRequired
+from core.errors import (
+    AuditUnavailable,
+    InvalidInput,
+    OpsError,
+    PermissionRequired,
+    WatchUnavailable,
+)
 from core.ids import new_id, new_request_id
 from core.watch.hysteresis import AlertState
 from core.watch.lease import LeaderLease
@@ -27,14 +33,6 @@ from core.watch.store import ALL_RULES, WatchStore
 log = logging.getLogger(__name__)
 
 MAX_SNOOZE = timedelta(days=7)
-
-
-class WatchUnavailable(OpsError):
-    """Redis did not answer a watch command; nothing changed."""
-
-    code = "WATCH_UNAVAILABLE"
-    http_status = 503
-    next_step = "Check Redis (REDIS_URL) and try again."
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,12 @@ from __future__ import annotations
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from core.errors import OpsError
+from core.errors import WatchNotConfigured
 from core.operations import Attempt
 from core.watch.control import WatchControl
 from handlers.blocks.alert import snoozed_message, unwatched_message, watch_status_message
 from handlers.commands.watch_parse import SnoozeCommand, WatchCommand
 from handlers.messages import reply_ephemeral
-
-
-class WatchNotConfigured(OpsError):
-    code = "WATCH_NOT_CONFIGURED"
-    http_status = 503
-    next_step = "Set WATCH_INTERVAL_S to a positive number of seconds and restart."
 
 
 async def run_watch_command(
