@@ -229,3 +229,36 @@ async def test_watch_again_shows_the_state_and_visitors_are_refused(
     routes = [(v.start.route, v.outcome) for v in await bot.services.audit.latest(10)]
     assert ("watch", "denied") in routes
     assert ("watch", "succeeded") in routes
+
+
+async def test_an_open_alert_is_edited_not_reposted_across_changes_and_restarts(
+    bot: SlackBot, stack: Stack
+) -> None:
+    """A new count edits the message and notes it in the thread; a restarted watcher, and one
+    whose buttons are getting old, edit the same message instead of posting another."""
+    await subscribe(bot)
+    watch = replica(bot, "a")
+    await paused_run(stack)
+    await watch.check()
+    await watch.check()
+    [message] = alerts(bot, "Paused invocations")
+
+    await paused_run(stack)
+    await watch.check()
+    [note] = thread(bot, message)
+    assert "2 paused invocations of PausingWorkflow (was 1)" in note.text
+    edits = bot.fake.calls_to("chat.update", lambda c: c.params.get("ts") == message.answer["ts"])
+    assert "2 paused invocations" in edits[-1].text
+
+    await watch.release()  # a restart: the next process has another replica id
+    restarted = replica(bot, "a-restarted")
+    await restarted.check()
+    await restarted.release()
+    ts = message.answer["ts"]
+    assert (len(alerts(bot, "Paused invocations")), len(thread(bot, message))) == (1, 1)
+
+    later = replica(bot, "a-later", now=datetime.now(UTC) + timedelta(minutes=8))
+    await later.check()
+    refreshed = bot.fake.calls_to("chat.update", lambda c: c.params.get("ts") == ts)
+    assert len(refreshed) == len(edits) + 1
+    assert (len(alerts(bot, "Paused invocations")), len(thread(bot, message))) == (1, 1)
