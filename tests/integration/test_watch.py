@@ -66,7 +66,8 @@ async def bot(stack: Stack, redis_url: str, redis_prefix: str) -> AsyncIterator[
         service_url=stack.service.url,
         watch_prefix=f"{redis_prefix}watch:",
         watch_interval_s=0.2,
-        watch_lease_s=1.0,
+        # Long enough that a slow check on a busy machine never loses it between two checks.
+        watch_lease_s=3.0,
     ) as running:
         yield running
 
@@ -169,8 +170,8 @@ async def test_two_replicas_post_one_alert_and_a_dead_leader_is_replaced_without
 
     stale = first.leadership
     assert stale is not None
-    # `first` dies without releasing: `second` gets the lease once it expires (1 s here).
-    async with asyncio.timeout(10):
+    # `first` dies without releasing: `second` gets the lease once it expires (3 s here).
+    async with asyncio.timeout(20):
         while not (await second.check()).leader:  # noqa: ASYNC110 - the lease expires in Redis
             await asyncio.sleep(0.05)
     await second.check()
