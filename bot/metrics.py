@@ -9,6 +9,7 @@ unset, and ``restate_ops_watch_leader`` says which one it is).
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from prometheus_client import (
@@ -29,7 +30,7 @@ from core.watch.engine import CheckResult
 from core.watch.rules import RULES
 
 COMPONENT_STATES = ("ok", "degraded", "unreachable")
-#: Finishes whose start was never seen (another replica) are not timed; bound the open starts.
+#: Starts waiting for their finish; beyond this the oldest (a finish that never came) is dropped.
 MAX_OPEN_ATTEMPTS = 10_000
 
 
@@ -146,7 +147,8 @@ class MeteredAuditLog:
     def __init__(self, inner: AuditLog, metrics: Metrics) -> None:
         self._inner = inner
         self._metrics = metrics
-        self._started: dict[str, tuple[str, float]] = {}
+        #: Attempts started here and not finished yet, oldest first.
+        self._started: OrderedDict[str, tuple[str, float]] = OrderedDict()
 
     async def record_start(self, start: AttemptStart) -> None:
         try:
@@ -154,8 +156,9 @@ class MeteredAuditLog:
         except AuditUnavailable:
             self._metrics.audit_failures.labels(phase="start").inc()
             raise
-        if len(self._started) < MAX_OPEN_ATTEMPTS:
-            self._started[start.attempt_id] = (start.route, time.monotonic())
+        if len(self._started) >= MAX_OPEN_ATTEMPTS:
+            self._started.popitem(last=False)  # a start whose finish never came
+        self._started[start.attempt_id] = (start.route, time.monotonic())
 
     async def record_finish(self, finish: AttemptFinish) -> bool:
         stored = await self._inner.record_finish(finish)

@@ -34,7 +34,7 @@ from core.watch.alerts import (
 from core.watch.hysteresis import AlertState, step
 from core.watch.lease import LeaderLease, Leadership
 from core.watch.probe import WatchReadout, read_watch
-from core.watch.rules import RuleName, Thresholds, evaluate
+from core.watch.rules import Thresholds, evaluate
 from core.watch.store import ALL_RULES, PostedMessage, WatchStore, message_field
 
 log = logging.getLogger(__name__)
@@ -179,10 +179,9 @@ class Watch:
     def _view(
         self, state: AlertState, readout: WatchReadout, advice: list[Advice], now: datetime
     ) -> AlertView:
-        rule: RuleName = state.rule  # type: ignore[assignment]
         return AlertView(
             key=state.key,
-            rule=rule,
+            rule=state.rule,
             target=state.target,
             count=state.count,
             summary=state.summary,
@@ -260,7 +259,7 @@ class Watch:
             views = []
         resolved = ResolvedView(
             key=message.alert_key,
-            rule=message.rule,  # type: ignore[arg-type]
+            rule=message.rule,
             target=message.target,
             summary=message.summary,
             opened_at=message.opened_at,

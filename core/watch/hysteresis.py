@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from core.watch.rules import Condition, Evaluation
+from core.watch.rules import Condition, Evaluation, RuleName
 
 AlertStatus = Literal["pending", "open"]
 
@@ -26,7 +26,7 @@ class AlertState(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    rule: str
+    rule: RuleName
     target: str
     status: AlertStatus
     count: int

@@ -35,6 +35,8 @@ class WatchReadout:
     zombies: dict[str, int] | None
     #: The server version, read fresh (doctor's comes from the client's cache).
     version: str | None
+    #: False when no ingress URL is configured: its "unreachable" is a choice, not trouble.
+    ingress_probed: bool = True
 
 
 async def _maybe(call: Awaitable[T], timeout_s: float) -> T | None:
@@ -67,4 +69,6 @@ async def read_watch(
         _maybe(queries.zombie_pins(admin), probe_timeout_s),
         _maybe(_version(admin), probe_timeout_s),
     )
-    return WatchReadout(report, stuck, failures, long_backing_off, zombies, version)
+    return WatchReadout(
+        report, stuck, failures, long_backing_off, zombies, version, ingress is not None
+    )

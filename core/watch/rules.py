@@ -151,10 +151,9 @@ def evaluate(
 def _components(readout: WatchReadout) -> list[Condition]:
     """One condition per component not ok; behind an unreachable admin API, only that one."""
     report = readout.report
-    components = [
-        ("ingress", report.ingress.status, report.ingress.error),
-        ("admin", report.admin.status, report.admin.error),
-    ]
+    components = [("admin", report.admin.status, report.admin.error)]
+    if readout.ingress_probed:
+        components.insert(0, ("ingress", report.ingress.status, report.ingress.error))
     if report.admin.status != "unreachable":
         components += [
             ("deployments", report.deployments.status, report.deployments.error),

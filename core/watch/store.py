@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 
 from core.watch.hysteresis import AlertState
 from core.watch.lease import Leadership
-from core.watch.rules import Memory
+from core.watch.rules import Memory, RuleName
 
 DEFAULT_PREFIX = "restate-ops:watch:"
 ALL_RULES = "all"
@@ -79,7 +79,7 @@ class PostedMessage(BaseModel):
     ts: str | None = None
     #: The lease value of the leader that claimed it.
     fence: str
-    rule: str
+    rule: RuleName
     target: str
     count: int
     summary: str

@@ -154,3 +154,15 @@ def test_behind_an_unreachable_admin_api_only_the_admin_alerts() -> None:
     )
     assert keys(evaluation) == ["component:admin", "component:ingress"]
     assert {"paused", "failures", "zombies", "draining"} <= evaluation.unknown
+
+
+def test_an_ingress_that_is_not_configured_never_alerts() -> None:
+    """Without an ingress URL doctor reads it unreachable by choice, not by trouble."""
+    without = report().model_copy(
+        update={"ingress": unreachable().ingress.model_copy(update={"error": "not configured"})}
+    )
+    probed = evaluate(readout(report=without), Thresholds(), Memory({}), NOW)
+    unprobed = evaluate(
+        readout(report=without, ingress_probed=False), Thresholds(), Memory({}), NOW
+    )
+    assert (keys(probed), keys(unprobed)) == (["component:ingress"], [])
