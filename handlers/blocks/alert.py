@@ -93,7 +93,8 @@ def watch_status_message(status: WatchStatus) -> Rendered:
         if status.newly_subscribed
         else "👀 This channel is watched."
     )
-    every = f"every {status.interval_s:g}s"
+    leader = status.leader.partition("|")[0] if status.leader else None
+    every = f"every {status.interval_s:g}s" + (f" on {code(leader)}" if leader else "")
     last = (
         f"last check {_clock(status.last_check)} ({status.checks} so far)"
         if status.last_check
