@@ -49,6 +49,7 @@ class Delivery:
         notifier: AlertNotifier,
         live_service_url: str | None,
         offer_refresh: timedelta,
+        note_every: timedelta,
     ) -> None:
         self._store = store
         self._lease = lease
@@ -56,6 +57,7 @@ class Delivery:
         self._notifier = notifier
         self._live_service_url = live_service_url
         self._offer_refresh = offer_refresh
+        self._note_every = note_every
 
     async def deliver(
         self,
@@ -115,6 +117,8 @@ class Delivery:
             summary=view.summary,
             opened_at=view.opened_at,
             offered_at=now,
+            noted_count=view.count,
+            noted_at=now,
         )
         if not await self._store.claim(leadership, record):
             return  # posted already, or this replica is no longer the leader
@@ -134,21 +138,32 @@ class Delivery:
         muted: bool,
         now: datetime,
     ) -> bool:
-        """Edit the message when the count changed or its buttons are getting old."""
+        """Edit the message when the count changed or its buttons are getting old; note a new
+        count in the thread at most once per ``note_every`` (the message is always current)."""
         changed = message.count != view.count
-        if not changed and now - message.offered_at < self._offer_refresh:
+        note = (
+            not muted
+            and view.count != message.noted_count
+            and now - message.noted_at >= self._note_every
+        )
+        if not (changed or note or now - message.offered_at >= self._offer_refresh):
             return True
         if not await self._lease.holds(leadership):
             return False
         assert message.ts is not None  # callers only refresh posted messages
-        shown = replace(view, previous_count=message.count)
-        announce = changed and not muted
+        shown = replace(view, previous_count=message.noted_count)
         try:
-            await self._notifier.update(message.channel, message.ts, shown, announce=announce)
+            await self._notifier.update(message.channel, message.ts, shown, announce=note)
         except NotifyFailed as exc:
             log.warning("watch: could not update %s: %s", message.field, exc)
             return True
-        update = {"count": view.count, "summary": view.summary, "offered_at": now}
+        update: dict[str, object] = {
+            "count": view.count,
+            "summary": view.summary,
+            "offered_at": now,
+        }
+        if note:
+            update |= {"noted_count": view.count, "noted_at": now}
         return await self._store.update(leadership, message.model_copy(update=update))
 
     async def _resolve(self, leadership: Leadership, message: PostedMessage, now: datetime) -> bool:

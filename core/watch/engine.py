@@ -39,6 +39,9 @@ class WatchConfig:
     live_service_url: str | None = None
     #: Re-offer an open alert's buttons this often (they expire with the pending actions).
     offer_refresh: timedelta = timedelta(minutes=7, seconds=30)
+    #: At most one "count changed" note per alert thread this often (the message is edited at
+    #: once): during an incident the humans' own messages matter more.
+    note_every: timedelta = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,15 @@ class Watch:
         self._lease = lease
         self._config = config
         self._delivery = (
-            Delivery(store, lease, audit, notifier, config.live_service_url, config.offer_refresh)
+            Delivery(
+                store,
+                lease,
+                audit,
+                notifier,
+                config.live_service_url,
+                config.offer_refresh,
+                config.note_every,
+            )
             if notifier is not None
             else None
         )

@@ -86,6 +86,9 @@ class PostedMessage(BaseModel):
     opened_at: AwareDatetime
     #: When the buttons were last offered (they expire with the pending actions).
     offered_at: AwareDatetime
+    #: The count the thread was last told, and when (change notes are throttled).
+    noted_count: int
+    noted_at: AwareDatetime
 
     @property
     def field(self) -> str:
