@@ -148,7 +148,7 @@ class Delivery:
         )
         if not (changed or note or now - message.offered_at >= self._offer_refresh):
             return True
-        if not await self._lease.holds(leadership):
+        if not await self._lease.renew(leadership):
             return False
         assert message.ts is not None  # callers only refresh posted messages
         shown = replace(view, previous_count=message.noted_count)
@@ -169,7 +169,7 @@ class Delivery:
     async def _resolve(self, leadership: Leadership, message: PostedMessage, now: datetime) -> bool:
         if message.ts is None:  # claimed by a leader that died before posting: nothing to close
             return await self._store.forget(leadership, message)
-        if not await self._lease.holds(leadership):
+        if not await self._lease.renew(leadership):
             return False
         try:
             views = await self._audit.latest(AUDIT_LOOKBACK)

@@ -118,7 +118,11 @@ class Watch:
             hold=self._config.hold,
             clear=self._config.clear,
         )
-        if not await self._store.save(leadership, stepped.states, evaluation.memory, now):
+        # Renew first: reading Restate may have taken a while, and delivery needs the lease too.
+        renewed = await self._lease.renew(leadership)
+        if not renewed or not await self._store.save(
+            leadership, stepped.states, evaluation.memory, now
+        ):
             log.warning("watch: lost the lease during a check; standing by")
             self._leadership = None
             return CheckResult(leader=False, seconds=time.monotonic() - started)

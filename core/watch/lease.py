@@ -1,11 +1,14 @@
 """The leader lease: exactly one replica watches, and a deposed leader can no longer write.
 
 The lease is one Redis key holding ``<owner>|<token>`` with an expiry. Acquiring it increments a
-counter: the **fencing token**, higher for every new leader. The holder renews it each check;
-when it dies (or stalls longer than the lease), the key expires and another replica takes it
-within one lease. Every state write of a check goes through :meth:`LeaderLease.fenced`, a Lua
-script that applies the write only while the lease still holds *this* leader's token, so an old
-leader that wakes up after a pause cannot overwrite the new one's state or claim a post.
+counter: the **fencing token**, higher for every new leader. The holder renews it during each
+check; when it dies (or stalls longer than the lease), the key expires and another replica takes
+it within one lease. Only the holder can renew it, so once it lapsed it is gone for good.
+
+Every state write of a check (``core.watch.store``) is a Lua script that applies the write only
+while the lease still holds *this* leader's value, so an old leader that wakes up after a pause
+cannot overwrite the new one's state or claim a post; :meth:`LeaderLease.renew` right before a
+Slack call stops it before it posts.
 """
 
 from __future__ import annotations
@@ -28,6 +31,13 @@ end
 local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. token, 'PX', ARGV[2])
 return token
+"""
+
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
 """
 
 _RELEASE = """
@@ -59,6 +69,7 @@ class LeaderLease:
         self.owner = owner
         self._ttl_ms = ttl_ms
         self._acquire = redis.register_script(_ACQUIRE)
+        self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
 
     async def acquire(self) -> Leadership | None:
@@ -75,6 +86,11 @@ class LeaderLease:
         value: Any = await self._redis.get(self.key)
         return value.decode() if isinstance(value, bytes) else value
 
-    async def holds(self, leadership: Leadership) -> bool:
-        """Whether ``leadership`` is still the current one (a check right before a Slack call)."""
-        return await self.holder() == leadership.fence
+    async def renew(self, leadership: Leadership) -> bool:
+        """Extend the lease if ``leadership`` is still the current one; False if it is not.
+
+        Called right before each Slack call, so a long delivery keeps the lease it needs and a
+        deposed leader stops before it posts.
+        """
+        renewed = await self._renew(keys=[self.key], args=[leadership.fence, self._ttl_ms])
+        return bool(renewed)

@@ -109,6 +109,7 @@ async def test_the_lease_fences_off_an_old_leader(redis_url: str, redis_prefix: 
         assert new is not None
         assert new.token > old.token
         assert await first.acquire() is None
+        assert (await first.renew(old), await second.renew(new)) == (False, True)
         state = AlertState(
             rule="paused",
             target="X",
