@@ -26,8 +26,8 @@ from starlette.responses import Response
 from core.audit import AttemptFinish, AttemptStart, AttemptView, AuditLog
 from core.errors import AuditUnavailable
 from core.models import DoctorReport
+from core.watch.catalog import RULES
 from core.watch.engine import CheckResult
-from core.watch.rules import RULES
 
 COMPONENT_STATES = ("ok", "degraded", "unreachable")
 #: Starts waiting for their finish; beyond this the oldest (a finish that never came) is dropped.

@@ -21,10 +21,10 @@ from bot.metrics import Metrics
 from bot.services import Services
 from bot.settings import Settings
 from core.watch.alerts import AlertNotifier
+from core.watch.catalog import Thresholds
 from core.watch.control import WatchControl
 from core.watch.engine import Watch, WatchConfig, utc_now
 from core.watch.lease import LeaderLease
-from core.watch.rules import Thresholds
 from core.watch.store import WatchStore
 from handlers.alerts import SlackAlertNotifier
 

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from core.audit import AttemptView
 from core.models import WRITE_ROUTES, Advice, DoctorReport
-from core.watch.rules import TITLES, RuleName
+from core.watch.catalog import HINTS, TITLES, RuleName
 
 SHORT_ROUTE = {
     "force-redeploy": "redeploy",
@@ -43,6 +43,10 @@ class AlertView:
     @property
     def title(self) -> str:
         return TITLES[self.rule]
+
+    @property
+    def hint(self) -> str:
+        return HINTS[self.rule]
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ from core.errors import (
     WatchUnavailable,
 )
 from core.ids import new_id, new_request_id
+from core.watch.catalog import RULES, RuleName, Thresholds
 from core.watch.hysteresis import AlertState
 from core.watch.lease import LeaderLease
-from core.watch.rules import RULES, RuleName, Thresholds
 from core.watch.store import ALL_RULES, WatchStore
 
 log = logging.getLogger(__name__)

@@ -15,11 +15,12 @@ from datetime import UTC, datetime, timedelta
 from core.audit import AuditLog
 from core.restate.client import RestateAdminClient, RestateIngressClient
 from core.watch.alerts import AlertNotifier
+from core.watch.catalog import Thresholds
 from core.watch.delivery import Delivery
 from core.watch.hysteresis import step
 from core.watch.lease import LeaderLease, Leadership
 from core.watch.probe import WatchReadout, read_watch
-from core.watch.rules import Thresholds, evaluate
+from core.watch.rules import evaluate
 from core.watch.store import WatchStore
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from core.watch.rules import Condition, Evaluation, RuleName
+from core.watch.catalog import RuleName
+from core.watch.rules import Condition, Evaluation
 
 AlertStatus = Literal["pending", "open"]
 

@@ -23,58 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Literal, get_args
+from datetime import datetime
 
+from core.watch.catalog import RuleName, Thresholds, counted, minutes
 from core.watch.probe import WatchReadout
-
-RuleName = Literal[
-    "component", "failures", "paused", "backing-off", "zombies", "draining", "version"
-]
-RULES: tuple[RuleName, ...] = get_args(RuleName)
-TITLES: dict[RuleName, str] = {
-    "component": "Component not ok",
-    "failures": "New terminal failures",
-    "paused": "Paused invocations",
-    "backing-off": "Stuck backing off",
-    "zombies": "Invocations pinned to a deleted deployment",
-    "draining": "Stale deployment still draining",
-    "version": "Restate version changed",
-}
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """When each rule holds. The defaults are the README's."""
-
-    failure_window: timedelta = timedelta(minutes=15)
-    failures_min: int = 1
-    paused_min: int = 1
-    backing_off: timedelta = timedelta(minutes=10)
-    zombies_min: int = 1
-    draining: timedelta = timedelta(minutes=60)
-
-    def describe(self) -> dict[RuleName, str]:
-        """Each rule's threshold in words, for ``/restate watch`` and the README."""
-        return {
-            "component": "any doctor component not ok",
-            "failures": f"≥ {self.failures_min} terminal failures per service in "
-            f"{_minutes(self.failure_window)}",
-            "paused": f"≥ {self.paused_min} paused invocations per service",
-            "backing-off": f"an invocation backing off for over {_minutes(self.backing_off)}",
-            "zombies": f"≥ {self.zombies_min} invocations pinned to an unregistered deployment",
-            "draining": f"a stale deployment still draining after {_minutes(self.draining)}",
-            "version": f"the Restate version changed (shown for {_minutes(self.failure_window)})",
-        }
-
-
-def counted(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
-def _minutes(span: timedelta) -> str:
-    minutes = span.total_seconds() / 60
-    return f"{minutes:g} min"
 
 
 @dataclass(frozen=True)
@@ -170,7 +122,7 @@ def _components(readout: WatchReadout) -> list[Condition]:
 def _failures(readout: WatchReadout, thresholds: Thresholds) -> list[Condition] | None:
     if readout.failures is None:
         return None
-    window = _minutes(thresholds.failure_window)
+    window = minutes(thresholds.failure_window)
     return [
         Condition(
             "failures", service, n, f"{counted(n, 'terminal failure')} of {service} in {window}"
@@ -195,7 +147,7 @@ def _paused(readout: WatchReadout, thresholds: Thresholds) -> list[Condition] | 
 def _backing_off(readout: WatchReadout, thresholds: Thresholds) -> list[Condition] | None:
     if readout.long_backing_off is None:
         return None
-    longer = _minutes(thresholds.backing_off)
+    longer = minutes(thresholds.backing_off)
     return [
         Condition(
             "backing-off",

@@ -22,9 +22,10 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 from redis.asyncio import Redis
 
+from core.watch.catalog import RuleName
 from core.watch.hysteresis import AlertState
 from core.watch.lease import Leadership
-from core.watch.rules import Memory, RuleName
+from core.watch.rules import Memory
 
 DEFAULT_PREFIX = "restate-ops:watch:"
 ALL_RULES = "all"

@@ -34,7 +34,7 @@ def alert_message(
     headline = f"🚨 {alert.title}: {alert.target}"
     blocks: list[Block] = [
         _header(headline),
-        *sections(esc(clip(alert.summary, 500)), [], ALERT_BLOCK),
+        *sections(esc(clip(alert.summary, 500)), [esc(alert.hint)], ALERT_BLOCK),
         context(
             f"Rule {code(alert.rule)} · open since {_clock(alert.opened_at)} · "
             f"checked {_clock(alert.checked_at)} · mute with "

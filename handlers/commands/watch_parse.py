@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from core.watch.rules import RULES
+from core.watch.catalog import RULES
 from core.watch.store import ALL_RULES
 
 _PART = re.compile(r"(\d+)([smhd])")

@@ -11,10 +11,11 @@ from redis.asyncio import Redis
 from bot.devstack import WorkflowIngress
 from bot.devstack.waiting import invocation_row
 from core.restate.client import RestateAdminClient
+from core.watch.catalog import Thresholds
 from core.watch.hysteresis import AlertState
 from core.watch.lease import LeaderLease
 from core.watch.probe import read_watch
-from core.watch.rules import Memory, Thresholds, evaluate
+from core.watch.rules import Memory, evaluate
 from core.watch.store import WatchStore
 from tests.integration.conftest import StartRestate, StartWorkflowService, wait_for_status
 

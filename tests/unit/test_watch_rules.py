@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from core.models import AdminReadout
 from core.restate.queries import ServiceStuck
+from core.watch.catalog import Thresholds
 from core.watch.hysteresis import AlertState, step
 from core.watch.probe import WatchReadout
-from core.watch.rules import Evaluation, Memory, Thresholds, evaluate
+from core.watch.rules import Evaluation, Memory, evaluate
 from tests.unit.reports import deployment, report, unreachable
 
 NOW = datetime(2026, 5, 9, 10, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ import pytest
 
 from bot.settings import SettingsError, load_settings
 from bot.watcher import thresholds
-from core.watch.rules import Thresholds
+from core.watch.catalog import Thresholds
 
 
 def test_the_defaults_are_the_readmes() -> None:
