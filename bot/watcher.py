@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.metrics import Metrics
 from bot.services import Services
 from bot.settings import Settings
+from core.errors import WatchUnavailable
 from core.watch.alerts import AlertNotifier
 from core.watch.catalog import Thresholds
 from core.watch.control import WatchControl
@@ -112,6 +113,10 @@ async def run_watcher(
         while True:
             try:
                 result = await watch.check()
+            except WatchUnavailable as exc:
+                log.warning("watch check skipped: %s", exc.message)
+                if metrics is not None:
+                    metrics.record_check_error()
             except Exception:
                 # The watcher's one catch-all: a bad check (Redis down, a bug) is logged and
                 # counted, and the next check runs as usual. Cancellation is not an Exception.

@@ -12,7 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from redis.exceptions import RedisError
+
 from core.audit import AuditLog
+from core.errors import WatchUnavailable
 from core.restate.client import RestateAdminClient, RestateIngressClient
 from core.watch.alerts import AlertNotifier
 from core.watch.catalog import Thresholds
@@ -96,7 +99,17 @@ class Watch:
         return self._leadership
 
     async def check(self) -> CheckResult:
-        """One check; a replica that does not hold the lease only tries to take it."""
+        """One check; a replica that does not hold the lease only tries to take it.
+
+        Raises ``WatchUnavailable`` when Redis does not answer (the next check tries again).
+        """
+        try:
+            return await self._check()
+        except RedisError as exc:
+            self._leadership = None
+            raise WatchUnavailable(f"Redis did not answer: {type(exc).__name__}: {exc}") from exc
+
+    async def _check(self) -> CheckResult:
         started = time.monotonic()
         self._leadership = leadership = await self._lease.acquire()
         if leadership is None:

@@ -8,16 +8,27 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from redis.asyncio import Redis
 
-from bot.devstack import WorkflowIngress
+from bot.devstack import WorkflowIngress, free_port
 from bot.devstack.waiting import invocation_row
+from bot.metrics import Metrics
+from bot.watcher import run_watcher
+from core.audit_store import audit_redis_client
+from core.errors import WatchUnavailable
 from core.restate.client import RestateAdminClient
 from core.watch.catalog import Thresholds
+from core.watch.engine import Watch, WatchConfig
 from core.watch.hysteresis import AlertState
 from core.watch.lease import LeaderLease
 from core.watch.probe import read_watch
 from core.watch.rules import Memory, evaluate
 from core.watch.store import WatchStore
-from tests.integration.conftest import StartRestate, StartWorkflowService, wait_for_status
+from tests.fakes import FakeAuditLog
+from tests.integration.conftest import (
+    RestateStack,
+    StartRestate,
+    StartWorkflowService,
+    wait_for_status,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -127,3 +138,39 @@ async def test_the_lease_fences_off_an_old_leader(redis_url: str, redis_prefix: 
         assert await second.holder() is None
     finally:
         await redis.aclose()
+
+
+async def test_without_redis_a_check_is_skipped_and_the_watcher_goes_on(
+    restate_stack: RestateStack,
+) -> None:
+    """Redis down: each check fails as WATCH_UNAVAILABLE, is counted, and the loop carries on."""
+    redis = audit_redis_client(f"redis://127.0.0.1:{free_port()}/0", timeout=0.5)
+    metrics = Metrics()
+    ticks: list[float] = []
+
+    async def tick(interval_s: float) -> None:
+        ticks.append(interval_s)
+        if len(ticks) == 2:
+            raise asyncio.CancelledError  # what serve's shutdown does to the task
+
+    try:
+        async with RestateAdminClient(restate_stack.admin_url) as admin:
+            watch = Watch(
+                admin=admin,
+                ingress=None,
+                store=WatchStore(redis, prefix="down:"),
+                lease=LeaderLease(redis, prefix="down:", owner="a", ttl_ms=1000),
+                audit=FakeAuditLog(),
+                notifier=None,
+                config=WatchConfig(),
+            )
+            with pytest.raises(WatchUnavailable):
+                await watch.check()
+            with pytest.raises(asyncio.CancelledError):
+                await run_watcher(watch, metrics, interval_s=0.5, wait=tick)
+    finally:
+        await redis.aclose()
+    errors = metrics.registry.get_sample_value(
+        "restate_ops_watch_checks_total", {"role": "leader", "result": "error"}
+    )
+    assert (ticks, errors) == ([0.5, 0.5], 2.0)
