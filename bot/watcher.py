@@ -21,10 +21,11 @@ from bot.metrics import Metrics
 from bot.services import Services
 from bot.settings import Settings
 from core.errors import WatchUnavailable
+from core.operations import utc_now
 from core.watch.alerts import AlertNotifier
 from core.watch.catalog import Thresholds
 from core.watch.control import WatchControl
-from core.watch.engine import Watch, WatchConfig, utc_now
+from core.watch.engine import Watch, WatchConfig
 from core.watch.lease import LeaderLease
 from core.watch.store import WatchStore
 from handlers.alerts import SlackAlertNotifier

@@ -10,7 +10,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -25,6 +25,7 @@ from core.errors import (
     WatchUnavailable,
 )
 from core.ids import new_id, new_request_id
+from core.operations import iso, utc_now
 from core.watch.catalog import RULES, RuleName, Thresholds
 from core.watch.hysteresis import AlertState
 from core.watch.lease import LeaderLease
@@ -51,10 +52,6 @@ class WatchStatus:
     interval_s: float
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 class WatchControl:
     def __init__(
         self,
@@ -64,7 +61,7 @@ class WatchControl:
         audit: AuditLog,
         thresholds: Thresholds,
         interval_s: float,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
         self._lease = lease
@@ -140,7 +137,7 @@ class WatchControl:
             actor=actor,
             route=route,
             args=dict(args),
-            started_at=_iso(self._now()),
+            started_at=iso(self._now()),
             context={"channel": channel},
         )
         if not can_operate(actor.role):
@@ -172,7 +169,7 @@ class WatchControl:
                 attempt_id=start.attempt_id,
                 request_id=start.request_id,
                 outcome=outcome,
-                finished_at=_iso(self._now()),
+                finished_at=iso(self._now()),
                 error_code=error.code if error else None,
                 error_message=error.message if error else None,
             )

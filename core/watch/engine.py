@@ -10,12 +10,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
 
 from core.audit import AuditLog
 from core.errors import WatchUnavailable
+from core.operations import utc_now
 from core.restate.client import RestateAdminClient, RestateIngressClient
 from core.watch.alerts import AlertNotifier
 from core.watch.catalog import Thresholds
@@ -27,10 +28,6 @@ from core.watch.rules import evaluate
 from core.watch.store import WatchStore
 
 log = logging.getLogger(__name__)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
