@@ -48,6 +48,11 @@ return 0
 """
 
 
+def lease_key(prefix: str) -> str:
+    """The lease's key, which the fenced writes in ``core.watch.store`` check too."""
+    return f"{prefix}lease"
+
+
 @dataclass(frozen=True)
 class Leadership:
     """This replica leads with ``token`` until the lease expires or another takes it."""
@@ -64,7 +69,7 @@ class Leadership:
 class LeaderLease:
     def __init__(self, redis: Redis, *, prefix: str, owner: str, ttl_ms: int) -> None:
         self._redis = redis
-        self.key = f"{prefix}lease"
+        self.key = lease_key(prefix)
         self._counter = f"{prefix}lease:token"
         self.owner = owner
         self._ttl_ms = ttl_ms

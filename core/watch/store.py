@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 
 from core.watch.catalog import RuleName
 from core.watch.hysteresis import AlertState
-from core.watch.lease import Leadership
+from core.watch.lease import Leadership, lease_key
 from core.watch.rules import Memory
 
 DEFAULT_PREFIX = "restate-ops:watch:"
@@ -111,7 +111,7 @@ class WatchStore:
     def __init__(self, redis: Redis, *, prefix: str = DEFAULT_PREFIX) -> None:
         self._redis = redis
         self.prefix = prefix
-        self.lease_key = f"{prefix}lease"
+        self.lease_key = lease_key(prefix)
         self._channels = f"{prefix}channels"
         self._alerts = f"{prefix}alerts"
         self._memory = f"{prefix}memory"
