@@ -115,7 +115,11 @@ def watch_status_message(status: WatchStatus) -> Rendered:
     if snoozes:
         blocks += sections("Snoozed here", snoozes)
     blocks.append(
-        context("`/restate unwatch` stops it · `/restate snooze <rule|all> <duration>` mutes")
+        context(
+            "Alerts are posted with the bot's own token: invite it to this channel "
+            "(`/invite @restate-ops`) · `/restate unwatch` stops · "
+            "`/restate snooze <rule|all> <duration>` mutes"
+        )
     )
     text = fallback([here, f"{len(open_alerts)} open alert(s)", last])
     return Rendered(blocks, text)
