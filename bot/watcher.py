@@ -86,7 +86,7 @@ def build_watch(
         hold=settings.watch_hold_checks,
         clear=settings.watch_clear_checks,
         probe_timeout_s=settings.probe_timeout_s,
-        live_service_url=settings.restate_service_url,
+        live_service_url=services.operations.live_service_url,
         # Buttons are re-offered at half their lifetime, so an open alert always has live ones.
         offer_refresh=timedelta(seconds=settings.pending_action_ttl_s / 2),
     )

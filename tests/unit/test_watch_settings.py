@@ -28,6 +28,6 @@ def test_the_defaults_are_the_readmes() -> None:
 
 def test_a_lease_shorter_than_two_checks_stops_start_up() -> None:
     """The leader renews once per check, so a shorter lease would change hands between checks."""
-    with pytest.raises(SettingsError, match="WATCH_LEASE_S must be at least twice"):
+    with pytest.raises(SettingsError, match="WATCH_LEASE_S: must be at least twice"):
         load_settings(watch_interval_s=30, watch_lease_s=45)
     assert load_settings(watch_interval_s=0, watch_lease_s=1).watch_interval_s == 0
