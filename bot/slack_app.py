@@ -22,10 +22,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 
 from bot.services import Services
 from bot.settings import SettingsError
+from bot.watcher import watch_control
 from handlers.background import Background
 from handlers.boundary import RedactingWebClient
 from handlers.identity import BotIdentity
-from bot.watcher import watch_control
 from handlers.register import register_listeners
 
 log = logging.getLogger(__name__)

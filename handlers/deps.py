@@ -11,8 +11,8 @@ from core.audit import Actor, AuditLog
 from core.authz import Allowlist, GroupMembershipCache, slack_role
 from core.operations import Operations
 from core.pending import PendingActions
-from handlers.background import Background
 from core.watch.control import WatchControl
+from handlers.background import Background
 
 #: A Bolt listener: Bolt injects its arguments by parameter name (ack, body, client, ...).
 Listener = Callable[..., Awaitable[None]]
