@@ -124,7 +124,13 @@ async def _serve(
             if settings.audit_retention is not None:
                 parts.add(asyncio.create_task(trim_audit(services.audit), name="audit-retention"))
             base_url = f"http://{settings.host}:{sock.getsockname()[1]}"
-            log.info("serving %s%s", base_url, " and Slack Socket Mode" if len(parts) > 1 else "")
+            names = {task.get_name() for task in parts}
+            log.info(
+                "serving %s%s%s",
+                base_url,
+                " and Slack Socket Mode" if "socket-mode" in names else "",
+                f", watching every {settings.watch_interval_s:g}s" if "watch" in names else "",
+            )
             if on_ready is not None:
                 on_ready(base_url)
             try:
