@@ -15,6 +15,7 @@ import asyncio
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -25,7 +26,7 @@ from core.plans import rules
 from core.restate.client import RestateAdminClient
 from core.restate.sql import literal
 from core.restate.wire import Deployment, Service
-from core.timestamps import parse_utc
+from core.timestamps import iso_utc, parse_utc
 
 #: Statuses of invocations that keep retrying or gave up retrying (1.5+ default is to pause).
 STUCK_STATUSES = ("backing-off", "paused")

@@ -121,7 +121,7 @@ def last_action(
     writes = [
         view
         for view in views
-        if view.start.route in WRITE_ROUTES and _started(view) >= since.timestamp()
+        if view.start.route in WRITE_ROUTES and view.start.started_at >= since
     ]
     here = [
         v
@@ -133,10 +133,3 @@ def last_action(
             view.start.route, view.start.actor.id, view.start.actor.surface, view.outcome
         )
     return None
-
-
-def _started(view: AttemptView) -> float:
-    try:
-        return datetime.fromisoformat(view.start.started_at).timestamp()
-    except ValueError:
-        return 0.0

@@ -25,7 +25,7 @@ from core.errors import (
     WatchUnavailable,
 )
 from core.ids import new_id, new_request_id
-from core.operations import iso, utc_now
+from core.operations import utc_now
 from core.watch.catalog import RULES, RuleName, Thresholds
 from core.watch.hysteresis import AlertState
 from core.watch.lease import LeaderLease
@@ -137,7 +137,7 @@ class WatchControl:
             actor=actor,
             route=route,
             args=dict(args),
-            started_at=iso(self._now()),
+            started_at=self._now(),
             context={"channel": channel},
         )
         if not can_operate(actor.role):
@@ -169,7 +169,7 @@ class WatchControl:
                 attempt_id=start.attempt_id,
                 request_id=start.request_id,
                 outcome=outcome,
-                finished_at=iso(self._now()),
+                finished_at=self._now(),
                 error_code=error.code if error else None,
                 error_message=error.message if error else None,
             )

@@ -12,7 +12,7 @@ from bot.devstack import WorkflowIngress, free_port
 from bot.devstack.waiting import invocation_row
 from bot.metrics import Metrics
 from bot.watcher import run_watcher
-from core.audit_store import audit_redis_client
+from core.audit.store import audit_redis_client
 from core.errors import WatchUnavailable
 from core.restate.client import RestateAdminClient
 from core.watch.catalog import Thresholds

@@ -25,7 +25,7 @@ from bot.devstack import WorkflowIngress
 from bot.devstack.processes import free_ports
 from bot.serve import serve
 from bot.settings import load_settings
-from core.audit_store import audit_redis_client
+from core.audit.store import audit_redis_client
 from core.restate.client import RestateAdminClient
 from core.watch.store import WatchStore
 from tests.integration.conftest import StartRestate, StartWorkflowService, wait_for_status
