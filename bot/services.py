@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from redis.asyncio import Redis
 
 from bot.metrics import MeteredAuditLog, Metrics
 from bot.settings import Settings
-from core.audit import AuditLog
 from core.audit.store import RedisAuditLog, audit_redis_client
 from core.operations import Operations
 from core.pending import PendingActions
@@ -32,9 +31,8 @@ class Services:
     audit: RedisAuditLog
     pending: PendingActions
     operations: Operations
-    metrics: Metrics
-    #: The audit port that attempts are recorded through (timed for the metrics).
-    attempts: AuditLog
+    #: What ``GET /metrics`` shows; operations are timed through ``MeteredAuditLog``.
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 def _text(url: object | None) -> str | None:
@@ -56,19 +54,16 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
     audit = RedisAuditLog(redis, settings.audit_stream, retention=settings.audit_retention)
     pending = PendingActions(redis, ttl=timedelta(seconds=settings.pending_action_ttl_s))
     metrics = Metrics()
-    attempts = MeteredAuditLog(audit, metrics)
     operations = Operations(
         admin=admin,
         ingress=ingress,
-        audit=attempts,
+        audit=MeteredAuditLog(audit, metrics),
         live_service_url=_text(settings.restate_service_url),
         probe_timeout_s=settings.probe_timeout_s,
         readout_max_age_s=READOUT_MAX_AGE_S,
     )
     try:
-        yield Services(
-            settings, redis, admin, ingress, audit, pending, operations, metrics, attempts
-        )
+        yield Services(settings, redis, admin, ingress, audit, pending, operations, metrics)
     finally:
         await admin.aclose()
         if ingress is not None:

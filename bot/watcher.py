@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.metrics import Metrics
+from bot.metrics import MeteredAuditLog, Metrics
 from bot.services import Services
 from bot.settings import Settings
 from core.errors import WatchUnavailable
@@ -67,7 +67,7 @@ def watch_control(services: Services) -> WatchControl | None:
     return WatchControl(
         store=WatchStore(services.redis, prefix=settings.watch_prefix),
         lease=lease(services),
-        audit=services.attempts,
+        audit=MeteredAuditLog(services.audit, services.metrics),
         thresholds=thresholds(settings),
         interval_s=settings.watch_interval_s,
     )
