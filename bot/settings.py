@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     #: The live durable workflow service URL that force-redeploy registers (advice uses it).
     restate_service_url: Annotated[HttpUrl | None, EmptyIsUnset] = None
     probe_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    #: The Restate UI that Slack messages link to; unset: the admin URL's ``/ui/``.
+    restate_ui_url: Annotated[HttpUrl | None, EmptyIsUnset] = None
+    #: A runbook linked from Slack messages; unset: no runbook link.
+    runbook_url: Annotated[HttpUrl | None, EmptyIsUnset] = None
 
     # Redis: audit stream and pending Slack actions
     redis_url: RedisUrl = AnyUrl("redis://127.0.0.1:6379/0")

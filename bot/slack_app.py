@@ -24,6 +24,7 @@ from bot.services import Services
 from bot.settings import SettingsError
 from bot.watcher import watch_control
 from handlers.background import Background
+from handlers.blocks.links import Links, ui_url_for
 from handlers.boundary import RedactingWebClient
 from handlers.identity import BotIdentity
 from handlers.register import register_listeners
@@ -89,5 +90,10 @@ def build_slack_app(
         allowlist=allowlist,
         background=background,
         watch=watch_control(services),
+        links=Links(
+            ui_url=str(settings.restate_ui_url or ui_url_for(str(settings.restate_admin_url))),
+            runbook_url=str(settings.runbook_url) if settings.runbook_url else None,
+            admin_url=str(settings.restate_admin_url),
+        ),
     )
     return app

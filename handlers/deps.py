@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -13,6 +13,7 @@ from core.operations import Operations
 from core.pending import PendingActions
 from core.watch.control import WatchControl
 from handlers.background import Background
+from handlers.blocks.links import Links
 
 #: A Bolt listener: Bolt injects its arguments by parameter name (ack, body, client, ...).
 Listener = Callable[..., Awaitable[None]]
@@ -31,6 +32,8 @@ class SlackDeps:
     background: Background
     #: ``/restate watch|unwatch|snooze``; None when watching is turned off.
     watch: WatchControl | None = None
+    #: Restate UI and runbook links in messages.
+    links: Links = field(default_factory=Links)
 
     async def actor(self, user_id: str, display_name: str | None) -> Actor:
         """The Slack user as an audit actor, with the role the allowlist gives them right now."""

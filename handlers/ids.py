@@ -18,13 +18,32 @@ RUN_ACTION_PREFIX = "restate.run:"
 #: Matches every write button; Bolt routes all of them to one listener.
 RUN_ACTION = re.compile(rf"^restate\.run:({'|'.join(sorted(WRITE_ROUTES))}):\d+$")
 
+#: The *Details* button of a stuck run (read-only: answered privately).
+DETAILS_ACTION_PREFIX = "restate.details:"
+DETAILS_ACTION = re.compile(r"^restate\.details:\d+$")
+
 #: Block ids the click flow finds again in the message it updates.
 HEADER_BLOCK = "restate.header"
+#: The line under the header saying what is wrong.
+SUMMARY_BLOCK = "restate.summary"
 STATUS_BLOCK = "restate.status"
 #: Offers in a message the bot posted itself (threaded follow-ups) ...
 OFFERS_BLOCK = "restate.offers"
 #: ... or one posted through the response URL because the bot is not in the channel.
 OFFERS_BLOCK_UNTHREADED = "restate.offers.unthreaded"
+
+
+def offer_block_id(threaded: bool, row: int) -> str:
+    """The block id of one action row: which kind of message it is in, and its row."""
+    return f"{OFFERS_BLOCK if threaded else OFFERS_BLOCK_UNTHREADED}:{row}"
+
+
+def offer_kind(block_id: object) -> str | None:
+    """``OFFERS_BLOCK`` or ``OFFERS_BLOCK_UNTHREADED`` for an action row's block id, else None."""
+    if not isinstance(block_id, str):
+        return None
+    kind = block_id.rpartition(":")[0] if ":" in block_id else block_id
+    return kind if kind in (OFFERS_BLOCK, OFFERS_BLOCK_UNTHREADED) else None
 
 
 def run_action_id(route: str, index: int) -> str:

@@ -9,13 +9,15 @@ from core.authz import Allowlist
 from core.operations import Operations
 from core.pending import PendingActions
 from core.watch.control import WatchControl
+from handlers.actions.details import show_details
 from handlers.actions.run_pending import run_pending_action
 from handlers.background import Background
+from handlers.blocks.links import Links
 from handlers.boundary import RedactingWebClient, RedactSlackIO
 from handlers.commands.restate import restate_command
 from handlers.deps import SlackDeps, group_members
 from handlers.errors import error_handler
-from handlers.ids import COMMAND, RUN_ACTION
+from handlers.ids import COMMAND, DETAILS_ACTION, RUN_ACTION
 from handlers.payloads import RefuseOddPayloads
 
 
@@ -28,16 +30,25 @@ def register_listeners(
     allowlist: Allowlist,
     background: Background,
     watch: WatchControl | None = None,
+    links: Links | None = None,
 ) -> SlackDeps:
     """Register every listener on ``app``, whose client must redact (``handlers.boundary``)."""
     if not isinstance(app.client, RedactingWebClient):
         raise TypeError("the Slack app's client must be a RedactingWebClient")
     deps = SlackDeps(
-        operations, pending, audit, allowlist, group_members(app.client), background, watch
+        operations,
+        pending,
+        audit,
+        allowlist,
+        group_members(app.client),
+        background,
+        watch,
+        links=links or Links(),
     )
     app.middleware(RedactSlackIO(app.client))
     app.middleware(RefuseOddPayloads(background))
     app.command(COMMAND)(restate_command(deps))
     app.action(RUN_ACTION)(run_pending_action(deps))
+    app.action(DETAILS_ACTION)(show_details(deps))
     app.error(error_handler(background))
     return deps

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.blocks.format import Rendered
-from handlers.ids import OFFERS_BLOCK
+from handlers.ids import OFFERS_BLOCK, offer_kind
 from handlers.messages import block_dicts
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class ClickedMessage:
             channel=str(channel.get("id") or container.get("channel_id")),
             ts=str(container.get("message_ts") or message.get("ts")),
             blocks=block_dicts(message.get("blocks")),
-            threaded=action.get("block_id") == OFFERS_BLOCK,
+            threaded=offer_kind(action.get("block_id")) == OFFERS_BLOCK,
             client=client,
             respond=respond,
         )

@@ -6,7 +6,9 @@
 3. claim the pending action (once, atomically across replicas: an expired or used id is refused);
 4. replace the buttons with "⏳ … confirmed by @user" (cosmetic: a Slack failure here is logged);
 5. run the core operation; 6. post the outcome; 7. run doctor again and post what changed;
-8. mark the header ✅ or ❌.
+8. rebuild the message from that readout: its verdict as the header, which action ran, by whom,
+   with what result, and the actions still valid as fresh one-time buttons (without a readout:
+   mark the header ✅ or ❌).
 
 Once claimed, the action runs whatever Slack does: steps 4 and 6-8 report through whichever
 channel still works (``ClickedMessage``), and a failed report skips neither verify nor the header.
@@ -22,16 +24,28 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from core.errors import OpsError
-from core.operations import Attempt
+from core.operations import Attempt, DoctorResult
 from core.pending import PendingAction
 from core.report_diff import describe_changes
 from handlers.actions.clicked import ClickedMessage
 from handlers.blocks.errors import internal_error_message
-from handlers.blocks.outcome import failure_message, success_message
-from handlers.blocks.progress import finish_blocks, header_text, lock_blocks
+from handlers.blocks.outcome import (
+    blocked_words,
+    failure_message,
+    outcome_summary,
+    success_message,
+)
+from handlers.blocks.progress import (
+    after_action_message,
+    finish_blocks,
+    header_text,
+    lock_blocks,
+    status_line,
+)
 from handlers.blocks.verify import verify_message
 from handlers.deps import Listener, SlackDeps
 from handlers.errors import after_ack
+from handlers.offering import offer_writes
 from handlers.payloads import ButtonClick
 
 log = logging.getLogger(__name__)
@@ -83,39 +97,66 @@ async def _handle(
     if pending.origin_request_id:
         context["origin_request_id"] = pending.origin_request_id
     attempt = Attempt(actor=actor, reason=pending.context.get("reason"), context=context)
-    ok = await _run(deps, attempt, pending, clicked, title)
-    await _verify(deps, Attempt(actor=actor, context=context), pending, clicked, title)
-    finished = finish_blocks(locked, title, click.user_id, ok=ok, threaded=clicked.threaded)
-    await clicked.replace(finished, header_text(title, ok))
+    ok, result = await _run(deps, attempt, pending, clicked, title)
+    fresh = await _verify(deps, Attempt(actor=actor, context=context), pending, clicked, title)
+    status = status_line(title, click.user_id, ok=ok, result=result, threaded=clicked.threaded)
+    if fresh is None:
+        finished = finish_blocks(
+            locked, title, click.user_id, ok=ok, threaded=clicked.threaded, result=result
+        )
+        await clicked.replace(finished, header_text(title, ok))
+        return
+    # The actions still valid against the fresh readout, as new one-time buttons.
+    offers, offers_error = await offer_writes(
+        deps.pending,
+        fresh.advice,
+        offered_to=click.user_id,
+        context={"channel": clicked.channel},
+        origin_request_id=fresh.request_id,
+        baseline=fresh.report,
+    )
+    message = after_action_message(
+        fresh,
+        offers,
+        status=status,
+        threaded=clicked.threaded,
+        links=deps.links,
+        offers_error=offers_error,
+    )
+    await clicked.replace(message.block_dicts(), message.text)
 
 
 async def _run(
     deps: SlackDeps, attempt: Attempt, pending: PendingAction, clicked: ClickedMessage, title: str
-) -> bool:
-    """Run the stored write; post what was done (or the error) under the message."""
+) -> tuple[bool, str]:
+    """Run the stored write; post what was done (or the error) under the message.
+
+    Returns whether it succeeded and what it did, in words, for the message's status line.
+    """
     try:
         result = await deps.operations.execute(
             attempt, pending.route, pending.args, expected=pending.plan
         )
     except OpsError as exc:  # the outcome of the operation, reported where it was asked for
         await clicked.reply(failure_message(title, exc, attempt.actor.id))
-        return False
+        return False, blocked_words(exc)
     except Exception:  # a claimed action is reported and verified even when it crashed
         log.exception("%s crashed (request %s)", pending.route, attempt.request_id)
         await clicked.reply(internal_error_message(attempt.request_id))
-        return False
+        return False, f"crashed inside restate-ops (request {attempt.request_id})"
     await clicked.reply(success_message(title, result, pending.args, attempt.actor.id))
-    return True
+    return True, outcome_summary(result)
 
 
 async def _verify(
     deps: SlackDeps, attempt: Attempt, pending: PendingAction, clicked: ClickedMessage, title: str
-) -> None:
+) -> DoctorResult | None:
     """Doctor again, by itself, with what changed against the readout the action came from."""
     try:
         result = await deps.operations.doctor(attempt)
     except OpsError as exc:
         await clicked.reply(failure_message(f"Verify after {title}", exc, attempt.actor.id))
-        return
+        return None
     changes = describe_changes(pending.baseline, result.report) if pending.baseline else None
     await clicked.reply(verify_message(result, changes, action=title))
+    return result

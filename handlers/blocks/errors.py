@@ -9,6 +9,13 @@ from handlers.blocks.format import Rendered, clip, code, esc, fallback, sections
 
 MESSAGE_CHARS = 1500
 MAX_INVOCATION_IDS = 20
+#: A blocked recovery's reason in words (the code stays beside it for searching).
+BLOCKED_WORDS = {
+    "active-invocation": "a run of this key is still active",
+    "already-succeeded": "the key's run already succeeded",
+    "purge-failed": "killing or purging a run failed",
+    "query-failed": "Restate's invocation query failed",
+}
 
 
 def next_step(error: OpsError) -> str:
@@ -32,7 +39,8 @@ def error_lines(error: OpsError) -> list[str]:
             if len(ids) < len(error.invocation_ids)
             else ""
         )
-        lines.append(f"*Reason:* {code(error.reason, 40)}")
+        words = BLOCKED_WORDS.get(error.reason, error.reason)
+        lines.append(f"*Reason:* {words} ({code(error.reason, 40)})")
         lines.append("*Invocations:* " + (", ".join(code(i, 80) for i in ids) or "none") + more)
     lines.append(f"*Next:* {esc(next_step(error))}")
     lines.append(f"Request id: {code(error.request_id or 'none')}")

@@ -34,9 +34,30 @@ class Rendered:
         return [block.to_dict() for block in self.blocks]
 
 
+#: Slack's mrkdwn has no backslash escape for its formatting characters: text from a server
+#: (an error message, a service name) shows them as look-alikes that format nothing. Ids, keys
+#: and URLs go in inline code (``code``) instead, where they stay exact for copying.
+_FORMATTING = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})
+
+
 def esc(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Server-provided text made inert in mrkdwn: ``&<>`` escaped, ``*_~``` ` ``` formatting
+    nothing (no mention, link, bold, italics, strike or code can be smuggled in)."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.translate(_FORMATTING)
+
+
+def shorten_middle(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, cut in the middle so its end (an id's distinct tail)
+    stays readable: ``Recover Wf/invit…_x42``."""
+    flat = _SPACES.sub(" ", text).strip()
+    if len(flat) <= limit:
+        return flat
+    if limit < 2:
+        return flat[:limit]
+    tail = (limit - 1) // 2
+    head = limit - 1 - tail
+    return f"{flat[:head]}…{flat[len(flat) - tail :]}"
 
 
 def clip(text: str, limit: int) -> str:
@@ -47,8 +68,14 @@ def clip(text: str, limit: int) -> str:
 
 def code(text: str, limit: int = 200) -> str:
     """Inline code for user data (ids, URLs, keys): escaped, clipped, backticks neutralised."""
-    safe = esc(clip(text, limit)).replace("`", "'")
+    flat = clip(text, limit)
+    safe = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
     return f"`{safe}`"
+
+
+def ident(text: str, limit: int = 80) -> str:
+    """An id, key or URL as inline code, shortened in the middle (never cut at its end)."""
+    return code(shorten_middle(text, limit), limit)
 
 
 def mention(user_id: str) -> str:

@@ -1,7 +1,9 @@
-"""The core's advice as text and as buttons, each button with a confirm dialog.
+"""The core's advice as action rows: one section per advice, one sentence, its button beside it.
 
-A button appears because the advice has a write route, never because the renderer looked at a
-status. The button carries only the opaque id of the pending action stored server-side.
+A write button appears because the advice has a write route, never because the renderer looked
+at a status; it carries only the opaque id of the pending action stored server-side. A stuck run
+(read-only ``inspect`` advice naming an invocation) gets a *Details* button whose answer is
+ephemeral. Primary or danger follows what the action does (``Advice.destructive``).
 """
 
 from __future__ import annotations
@@ -10,25 +12,38 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
     ButtonElement,
     ConfirmObject,
+    MarkdownTextObject,
     PlainTextObject,
+    SectionBlock,
 )
 
-from core.models import Advice
-from handlers.blocks.format import BUTTON_TEXT, CONFIRM_TEXT, CONFIRM_TITLE, clip, esc, sections
-from handlers.ids import OFFERS_BLOCK, OFFERS_BLOCK_UNTHREADED, run_action_id
+from core.models import Advice, CleanupPlan, DoctorReport
+from handlers.blocks.actions_text import action_sentence
+from handlers.blocks.format import (
+    BUTTON_TEXT,
+    CONFIRM_TEXT,
+    CONFIRM_TITLE,
+    SECTION_TEXT,
+    clip,
+    esc,
+    shorten_middle,
+)
+from handlers.blocks.links import Links
+from handlers.ids import DETAILS_ACTION_PREFIX, offer_block_id, run_action_id
 
-#: An actions block holds at most 25 elements; an incident needs far fewer choices.
+#: Write buttons per message; an incident needs few choices (and Slack allows 50 blocks).
 MAX_BUTTONS = 5
-PREVIEW_CHARS = 700
+#: Action rows per message (writes and inspections together).
+MAX_ROWS = 8
+LABEL_CHARS = 32
 FIX_CONNECTIVITY_FIRST = (
     "🔌 *Fix connectivity first*, then run `/restate doctor` again. "
     "No write action is offered: every write uses the same admin API path."
 )
-_SEE_MESSAGE = " (the full preview is in the message)"
+_SEE_THREAD = " (full preview in the readout's details)"
 _CONFIRM_LABEL = {
     "force-redeploy": "Register",
     "cleanup-stale-deployments": "Delete",
@@ -50,31 +65,44 @@ def connectivity_blocked(advice: Sequence[Advice]) -> bool:
 
 
 def advice_lines(advice: Sequence[Advice]) -> list[str]:
+    """Every advice with its full preview (the thread's details; the channel has the rows)."""
     if not advice:
         return ["Nothing to do: doctor recommends no action."]
-    lines = [
-        f"• *{esc(clip(a.title, 120))}*: {esc(clip(a.preview, PREVIEW_CHARS))}" for a in advice
-    ]
-    return [FIX_CONNECTIVITY_FIRST, *lines] if connectivity_blocked(advice) else lines
+    return [f"• *{esc(clip(a.title, 120))}*: {esc(clip(a.preview, 900))}" for a in advice]
 
 
 def confirm_text(preview: str) -> str:
     """The preview within the dialog's 300 characters, saying where the rest is when cut."""
     if len(preview) <= CONFIRM_TEXT:
         return preview
-    return clip(preview, CONFIRM_TEXT - len(_SEE_MESSAGE)) + _SEE_MESSAGE
+    return clip(preview, CONFIRM_TEXT - len(_SEE_THREAD)) + _SEE_THREAD
+
+
+def label(advice: Advice) -> str:
+    """A short button label; an id in it is shortened in the middle, never cut at its end."""
+    args = advice.args
+    if advice.route == "recover-stuck-workflow":
+        text = f"Recover {shorten_middle(str(args.get('serviceKey', '')), LABEL_CHARS - 8)}"
+    elif advice.route == "cleanup-stale-deployments" and isinstance(advice.plan, CleanupPlan):
+        count = len(advice.plan.doing("delete"))
+        text = f"Delete {count} deployment{'' if count == 1 else 's'}"
+    elif advice.route == "force-redeploy":
+        text = "Register"
+    else:
+        text = shorten_middle(advice.title, LABEL_CHARS)
+    return shorten_middle(text, BUTTON_TEXT)
 
 
 def button(offer: Offer, index: int) -> ButtonElement:
     advice = offer.advice
     style = "danger" if advice.destructive else "primary"
     return ButtonElement(
-        text=PlainTextObject(text=clip(advice.title, BUTTON_TEXT), emoji=True),
+        text=PlainTextObject(text=label(advice), emoji=True),
         action_id=run_action_id(advice.route or "none", index),
         value=offer.pending_id,
         style=style,
         confirm=ConfirmObject(
-            title=PlainTextObject(text=clip(advice.title, CONFIRM_TITLE)),
+            title=PlainTextObject(text=shorten_middle(advice.title, CONFIRM_TITLE)),
             text=PlainTextObject(text=confirm_text(advice.preview), emoji=False),
             confirm=PlainTextObject(text=_CONFIRM_LABEL.get(advice.route or "", "Run it")),
             deny=PlainTextObject(text="Cancel"),
@@ -83,15 +111,60 @@ def button(offer: Offer, index: int) -> ButtonElement:
     )
 
 
+def details_button(invocation_id: str, index: int) -> ButtonElement:
+    """Shows the stuck run's details privately; changes nothing."""
+    return ButtonElement(
+        text=PlainTextObject(text="Details"),
+        action_id=f"{DETAILS_ACTION_PREFIX}{index}",
+        value=invocation_id[:2000],
+    )
+
+
+def _row(
+    advice: Advice,
+    accessory: ButtonElement | None,
+    block_id: str,
+    report: DoctorReport | None,
+    links: Links,
+) -> SectionBlock:
+    text = clip(action_sentence(advice, report, links), SECTION_TEXT)
+    return SectionBlock(text=MarkdownTextObject(text=text), accessory=accessory, block_id=block_id)
+
+
 def offer_blocks(
-    advice: Sequence[Advice], offers: Sequence[Offer], *, threaded: bool
+    advice: Sequence[Advice],
+    offers: Sequence[Offer],
+    *,
+    threaded: bool,
+    report: DoctorReport | None = None,
+    links: Links | None = None,
 ) -> list[Block]:
-    """``Recommended`` with every advice, then one button per offered write (at most five)."""
-    blocks = sections("Recommended", advice_lines(advice), "restate.advice")
-    if offers:
-        block_id = OFFERS_BLOCK if threaded else OFFERS_BLOCK_UNTHREADED
-        elements = [button(offer, n) for n, offer in enumerate(offers[:MAX_BUTTONS])]
-        blocks.append(ActionsBlock(elements=elements, block_id=block_id))
+    """One row per advice: the sentence, and the button when there is one (at most five writes)."""
+    links = links or Links()
+    if not advice:
+        text = "✅ Nothing to do: doctor recommends no action."
+        return [SectionBlock(text=MarkdownTextObject(text=text), block_id="restate.advice")]
+    blocks: list[Block] = []
+    if connectivity_blocked(advice):
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=FIX_CONNECTIVITY_FIRST), block_id="restate.blocked"
+            )
+        )
+    unused = list(enumerate(offers[:MAX_BUTTONS]))
+    for row, item in enumerate(advice[:MAX_ROWS]):
+        accessory: ButtonElement | None = None
+        match = next((pair for pair in unused if pair[1].advice == item), None)
+        if match is not None:
+            unused.remove(match)
+            accessory = button(match[1], match[0])
+        elif item.kind == "inspect" and isinstance(item.args.get("invocationId"), str):
+            accessory = details_button(item.args["invocationId"], row)
+        blocks.append(_row(item, accessory, offer_block_id(threaded, row), report, links))
+    if len(advice) > MAX_ROWS:
+        more = len(advice) - MAX_ROWS
+        note = f"…and {more} more recommendation{'s' if more != 1 else ''} in the details."
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=note)))
     return blocks
 
 

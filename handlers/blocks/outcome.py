@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from core.errors import OpsError
+from core.errors import OpsError, WorkflowRetryBlocked
 from core.models import CleanupItem, CleanupResponse, ForceRedeployResponse
 from core.operations import WriteResult
-from handlers.blocks.errors import error_lines, plain_error_lines
+from handlers.blocks.errors import BLOCKED_WORDS, error_lines, plain_error_lines
 from handlers.blocks.format import Rendered, clip, code, esc, fallback, mention, sections
 
 MAX_IDS = 20
-_ACTION_WORD = {"kept": "kept", "deleted": "deleted", "skipped": "skipped", "failed": "failed"}
 
 
 def _ids(ids: list[str]) -> str:
@@ -20,15 +19,70 @@ def _ids(ids: list[str]) -> str:
     return shown + (f" …and {len(ids) - MAX_IDS} more" if len(ids) > MAX_IDS else "")
 
 
+def _pinned(count: int | None) -> str:
+    if count is None:
+        return "its pinned invocations could not be counted"
+    return f"{count} invocation{'' if count == 1 else 's'} still pinned"
+
+
+def reason_words(item: CleanupItem) -> str:
+    """Why cleanup did what it did with one deployment, in words (``3 invocations still
+    pinned``), from the core's reason token."""
+    words = {
+        "matches-service-url": "matches the service URL to keep",
+        "duplicate-service-url": "registered under the same URL as the kept one",
+        "drained": "drained, nothing pinned",
+        "force-drain": "forced (force-drain) while in use",
+        "already-gone": "was already gone",
+        "latest-for-service": "still the latest for " + (", ".join(item.latest_for) or "a service"),
+        "draining": _pinned(item.pinned_invocations),
+        "usage-unknown": "its drain state could not be read",
+        "delete-failed": "Restate refused the delete",
+        "not-in-preview": "was not in the preview you confirmed",
+    }
+    reason = item.reason or ""
+    text = words.get(reason, reason.replace("-", " ") or item.drain_state)
+    if item.changed:
+        text += f"; {item.changed}"
+    return text
+
+
 def _cleanup_item(item: CleanupItem) -> str:
-    why = item.reason or item.drain_state
-    detail = f" ({esc(clip(why, 120))})" if why else ""
     error = f": {esc(clip(item.error, 200))}" if item.error else ""
     emoji = {"kept": "🟢", "deleted": "🗑️", "skipped": "⏭️"}.get(item.action, "❌")
     return (
         f"{emoji} {code(item.id, 60)} {code(item.service_url, 120)} "
-        f"{_ACTION_WORD[item.action]}{detail}{error}"
+        f"{item.action}: {esc(clip(reason_words(item), 200))}{error}"
     )
+
+
+def outcome_summary(result: WriteResult) -> str:
+    """What a write did, in a few words for the message's status line (mrkdwn)."""
+    response = result.response
+    if isinstance(response, ForceRedeployResponse):
+        return f"registered as deployment {code(response.deployment_id, 80)}"
+    if isinstance(response, CleanupResponse):
+        counts = [
+            f"{sum(1 for i in response.report if i.action == action)} {action}"
+            for action in ("deleted", "kept", "skipped", "failed")
+            if any(i.action == action for i in response.report)
+        ]
+        skipped = [i for i in response.report if i.action == "skipped"]
+        why = f" (skipped: {esc(clip(reason_words(skipped[0]), 120))})" if skipped else ""
+        return (", ".join(counts) or "nothing to do") + why
+    runs = len(response.purged)
+    cleared = "state cleared" if response.state_cleared else "state not cleared"
+    return f"purged {runs} failed run{'' if runs == 1 else 's'}, {cleared}"
+
+
+def blocked_words(error: OpsError) -> str:
+    """A refusal in words: ``blocked: a run of this key is still active (inv_…)``."""
+    if isinstance(error, WorkflowRetryBlocked):
+        ids = ", ".join(code(i, 60) for i in error.invocation_ids[:3])
+        return f"blocked: {BLOCKED_WORDS.get(error.reason, error.reason)}" + (
+            f" ({ids})" if ids else ""
+        )
+    return f"failed: {code(error.code, 60)} {esc(clip(error.message, 160))}"
 
 
 def response_lines(result: WriteResult, args: Mapping[str, Any]) -> tuple[list[str], str]:

@@ -10,7 +10,7 @@ from handlers.blocks.doctor import context, invite_note
 from handlers.blocks.format import Rendered, clip, code, esc, fallback, mention, sections
 from handlers.blocks.offers import FIX_CONNECTIVITY_FIRST, Offer, button
 from handlers.blocks.readout import component_lines, plain_component_lines
-from handlers.ids import HEADER_BLOCK, OFFERS_BLOCK, OFFERS_BLOCK_UNTHREADED
+from handlers.ids import HEADER_BLOCK, offer_block_id
 
 
 def preview_message(
@@ -38,7 +38,7 @@ def preview_message(
     if blocked:
         blocks += sections("Not offered", [FIX_CONNECTIVITY_FIRST], "restate.blocked")
     elif offer is not None:
-        block_id = OFFERS_BLOCK if threaded else OFFERS_BLOCK_UNTHREADED
+        block_id = offer_block_id(threaded, 0)
         blocks.append(ActionsBlock(elements=[button(offer, 0)], block_id=block_id))
     if offers_error:
         blocks.append(context(f"⚠️ The button is unavailable: {esc(clip(offers_error, 200))}"))

@@ -11,47 +11,20 @@ from datetime import datetime
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from core.models import (
-    ComponentStatus,
     DeploymentItem,
     DoctorReport,
     FailureItem,
     ServiceItem,
     StuckItem,
 )
-from handlers.blocks.format import ago, clip, code, esc, sections
+from handlers.blocks.format import ago, clip, code, esc, ident, sections
+from handlers.blocks.links import Links
 
-STATUS_EMOJI: dict[str, str] = {"ok": "✅", "degraded": "⚠️", "unreachable": "🔴"}
-MAX_DEPLOYMENTS = 15
-MAX_SERVICES = 20
+STATUS_EMOJI: dict[str, str] = {"ok": "✅", "degraded": "🟠", "unreachable": "🔴"}
+MAX_DEPLOYMENTS = 50
+MAX_SERVICES = 30
 MAX_STUCK = 10
 ERROR_CHARS = 140
-
-
-def overall(report: DoctorReport) -> ComponentStatus:
-    """The worst component status of the readout."""
-    statuses = {
-        report.ingress.status,
-        report.admin.status,
-        report.deployments.status,
-        report.services.status,
-        report.invocations.status,
-    }
-    for status in ("unreachable", "degraded"):
-        if status in statuses:
-            return status
-    return "ok"
-
-
-def overall_phrase(report: DoctorReport) -> str:
-    """``✅ all components ok`` / ``⚠️ degraded`` / ``🔴 unreachable``, plus failures and stuck."""
-    status = overall(report)
-    phrase = {"ok": "✅ all components ok", "degraded": "⚠️ degraded"}.get(status, "🔴 unreachable")
-    failures, stuck = len(report.invocations.recent_failures), len(report.invocations.stuck)
-    if failures:
-        phrase += f" · {failures} recent failure{'s' if failures != 1 else ''}"
-    if stuck:
-        phrase += f" · {stuck} stuck"
-    return phrase
 
 
 def _component(name: str, status: str, *details: str | None, error: str | None = None) -> str:
@@ -117,10 +90,10 @@ def _more(lines: list[str], total: int, cap: int) -> list[str]:
     return [*lines, f"…and {total - cap} more"] if total > cap else lines
 
 
-def _deployment(item: DeploymentItem, now: datetime) -> str:
+def _deployment(item: DeploymentItem, now: datetime, links: Links) -> str:
     parts = [
-        code(item.id, 60),
-        code(item.service_url, 120),
+        links.deployment(item.id),
+        ident(item.service_url, 100),
         ago(item.created_at, now),
         item.drain_state,
     ]
@@ -131,33 +104,36 @@ def _deployment(item: DeploymentItem, now: datetime) -> str:
     return "• " + " · ".join(parts)
 
 
-def _service(item: ServiceItem) -> str:
-    parts = [f"*{esc(clip(item.name, 80))}*"]
+def _service(item: ServiceItem, links: Links) -> str:
+    parts = [links.service(item.name)]
     if item.revision is not None:
         parts.append(f"rev {item.revision}")
     if item.type:
         parts.append(esc(item.type.lower()))
     if item.deployment_id:
-        parts.append("on " + code(item.deployment_id, 60))
+        parts.append("on " + links.deployment(item.deployment_id))
     return "• " + " · ".join(parts)
 
 
 def target(item: FailureItem | StuckItem) -> str:
-    name = esc(clip(item.service_name, 60))
-    return f"{name}/{code(item.service_key, 80)}" if item.service_key else name
+    name = code(item.service_name, 60)
+    return f"{name}/{ident(item.service_key, 70)}" if item.service_key else name
 
 
-def _failure(item: FailureItem, now: datetime) -> str:
+def _failure(item: FailureItem, now: datetime, links: Links) -> str:
     error = " · " + code(item.error_message, ERROR_CHARS) if item.error_message else ""
-    return f"• {target(item)} · {ago(item.failed_at, now)}{error}"
+    return f"• {target(item)} · {links.invocation(item.id)} · {ago(item.failed_at, now)}{error}"
 
 
-def _stuck(item: StuckItem, now: datetime) -> str:
+def _stuck(item: StuckItem, now: datetime, links: Links) -> str:
     retries = f" · {item.retry_count} retries" if item.retry_count else ""
     detail = ": ".join(p for p in (item.error_code, item.error_message) if p)
     error = " · " + code(detail, ERROR_CHARS) if detail else ""
-    since = f" · since {ago(item.modified_at, now)}" if item.modified_at else ""
-    return f"• {target(item)} · {esc(item.status)}{retries}{since}{error}"
+    since = f" · last change {ago(item.modified_at, now)}" if item.modified_at else ""
+    return (
+        f"• {target(item)} · {links.invocation(item.id)} · {esc(item.status)}"
+        f"{retries}{since}{error}"
+    )
 
 
 def components_block(report: DoctorReport, block_id: str = "restate.components") -> Block:
@@ -166,27 +142,32 @@ def components_block(report: DoctorReport, block_id: str = "restate.components")
     )
 
 
-def detail_blocks(report: DoctorReport) -> list[Block]:
+def detail_blocks(report: DoctorReport, links: Links | None = None) -> list[Block]:
     """Deployments, services, invocation counts, recent failures and stuck invocations."""
+    links = links or Links()
     now = report.checked_at
     blocks: list[Block] = []
     deployments = report.deployments.items
     if deployments:
-        lines = [_deployment(d, now) for d in deployments[:MAX_DEPLOYMENTS]]
+        lines = [_deployment(d, now, links) for d in deployments[:MAX_DEPLOYMENTS]]
         lines = _more(lines, len(deployments), MAX_DEPLOYMENTS)
         blocks += sections(f"Deployments ({len(deployments)})", lines, "restate.deployments")
     services = report.services.items
     if services:
-        lines = _more([_service(s) for s in services[:MAX_SERVICES]], len(services), MAX_SERVICES)
+        lines = _more(
+            [_service(s, links) for s in services[:MAX_SERVICES]], len(services), MAX_SERVICES
+        )
         blocks += sections(f"Services ({len(services)})", lines, "restate.services")
     inv = report.invocations
     if inv.by_status:
         counts = " · ".join(f"{esc(k)} {v}" for k, v in sorted(inv.by_status.items()))
         blocks += sections("Invocations by status", [counts], "restate.counts")
     if inv.recent_failures:
-        lines = [_failure(f, now) for f in inv.recent_failures]
+        lines = [_failure(f, now, links) for f in inv.recent_failures]
         blocks += sections(f"Recent failures ({len(lines)})", lines, "restate.failures")
     if inv.stuck:
-        lines = _more([_stuck(s, now) for s in inv.stuck[:MAX_STUCK]], len(inv.stuck), MAX_STUCK)
+        lines = _more(
+            [_stuck(s, now, links) for s in inv.stuck[:MAX_STUCK]], len(inv.stuck), MAX_STUCK
+        )
         blocks += sections(f"Stuck retrying ({len(inv.stuck)})", lines, "restate.stuck")
     return blocks

@@ -9,7 +9,8 @@ from slack_sdk.models.blocks import Block
 from core.operations import DoctorResult
 from handlers.blocks.doctor import context
 from handlers.blocks.format import Rendered, clip, code, esc, fallback, sections
-from handlers.blocks.readout import component_lines, overall_phrase, plain_component_lines
+from handlers.blocks.readout import component_lines, plain_component_lines
+from handlers.blocks.verdict import headline, plain_trouble_line, trouble_line
 
 MAX_CHANGES = 40
 
@@ -25,25 +26,25 @@ def change_lines(changes: Sequence[str] | None) -> list[str]:
 
 
 def verify_message(result: DoctorResult, changes: Sequence[str] | None, *, action: str) -> Rendered:
-    """Components now, the changes, and what doctor still recommends (buttons: run doctor)."""
+    """The verdict now, the components, the changes, and what doctor still recommends."""
     report = result.report
-    heading = f"🔁 Verify after {esc(clip(action, 120))}: {overall_phrase(report)}"
-    still = [a for a in result.advice]
-    advice = (
-        [f"• {esc(clip(a.title, 150))}" for a in still]
-        + ["Run `/restate doctor` for a fresh readout with buttons."]
-        if still
+    heading = f"🔁 Verify after {esc(clip(action, 120))}: {headline(report)}"
+    still = (
+        [f"• {esc(clip(a.title, 150))}" for a in result.advice]
+        + ["The message above offers what is still valid as buttons."]
+        if result.advice
         else ["Nothing left to do: doctor recommends no action."]
     )
     blocks: list[Block] = [
-        *sections(heading, component_lines(report), "restate.verify"),
+        *sections(heading, [trouble_line(report), *component_lines(report)], "restate.verify"),
         *sections("What changed", change_lines(changes), "restate.changes"),
-        *sections("Still recommended", advice, "restate.still"),
+        *sections("Still recommended", still, "restate.still"),
         context(f"Verify request {code(result.request_id)}"),
     ]
     text = fallback(
         [
-            f"Verify after {action}: {overall_phrase(report)}",
+            f"Verify after {action}: {headline(report)}",
+            plain_trouble_line(report),
             *plain_component_lines(report),
             *(changes if changes else ["No change against the first readout."]),
         ]

@@ -1,15 +1,19 @@
-"""``/restate doctor``: the readout into the channel, with the core's advice as buttons."""
+"""``/restate doctor``: the verdict and actions into the channel, the full readout in its thread."""
 
 from __future__ import annotations
+
+import logging
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from core.operations import Attempt
-from handlers.blocks.doctor import doctor_message
+from handlers.blocks.doctor import details_message, doctor_message
 from handlers.deps import SlackDeps
-from handlers.messages import post_to_channel
+from handlers.messages import post_details, post_to_channel
 from handlers.offering import offer_writes
+
+log = logging.getLogger(__name__)
 
 
 async def post_doctor(
@@ -31,7 +35,7 @@ async def post_doctor(
         origin_request_id=result.request_id,
         baseline=result.report,
     )
-    return await post_to_channel(
+    ts = await post_to_channel(
         client,
         respond,
         channel,
@@ -42,5 +46,8 @@ async def post_doctor(
             threaded=threaded,
             bot_user_id=bot_user_id,
             offers_error=offers_error,
+            links=deps.links,
         ),
     )
+    await post_details(client, respond, channel, ts, details_message(result, deps.links))
+    return ts

@@ -102,11 +102,11 @@ def unreachable() -> DoctorReport:
 
 
 def worst_case() -> DoctorReport:
-    """20 failures with long errors, 10 deployments, 20 services and 10 stuck invocations."""
+    """20 failures with long errors, 50 deployments, 20 services and 10 stuck invocations."""
     long_error = "TerminalError: " + "upstream provider said no; " * 80
     return report(
         deployments=[
-            deployment(n, "drained", f"http://ddwf-{n}.svc:9080/v1/{'p' * 90}") for n in range(10)
+            deployment(n, "drained", f"http://ddwf-{n}.svc:9080/v1/{'p' * 90}") for n in range(50)
         ],
         failures=[failure(f"invitation_{n:02d}_{'x' * 60}", error=long_error) for n in range(20)],
         stuck=[stuck_item(f"key{n}") for n in range(10)],

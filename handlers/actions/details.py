@@ -1,0 +1,63 @@
+"""A click on a stuck run's *Details* button: ack, read doctor again, answer privately.
+
+Read-only: it changes nothing and claims no pending action, so anyone in the channel may ask.
+The answer comes from a fresh readout, never from the (possibly old) message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from core.errors import InvalidInput
+from core.operations import Attempt
+from handlers.blocks.details import invocation_details
+from handlers.deps import Listener, SlackDeps
+from handlers.errors import after_ack
+from handlers.messages import reply_ephemeral
+
+
+def show_details(deps: SlackDeps) -> Listener:
+    """The listener for every *Details* button; Bolt injects its arguments by name."""
+
+    async def details(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        after_ack(
+            deps.background,
+            _handle(deps, body, action, respond),
+            body,
+            respond,
+            name="slack-details",
+        )
+
+    return details
+
+
+def _object(body: dict[str, Any], key: str) -> dict[str, Any]:
+    value = body.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+async def _handle(
+    deps: SlackDeps, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+) -> None:
+    user = _object(body, "user")
+    invocation_id = action.get("value")
+    user_id = user.get("id")
+    if not isinstance(invocation_id, str) or not invocation_id:
+        raise InvalidInput("actions[0].value", "must name an invocation")
+    if not isinstance(user_id, str) or not user_id:
+        raise InvalidInput("user.id", "must be a non-empty string")
+    name = user.get("username") or user.get("name")
+    actor = await deps.actor(user_id, name if isinstance(name, str) else None)
+    channel = (
+        (body.get("channel") or {}).get("id") if isinstance(body.get("channel"), dict) else None
+    )
+    result = await deps.operations.doctor(
+        Attempt(actor=actor, context={"channel": str(channel or ""), "details": invocation_id})
+    )
+    await reply_ephemeral(respond, invocation_details(result.report, invocation_id, deps.links))
