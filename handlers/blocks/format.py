@@ -34,17 +34,19 @@ class Rendered:
         return [block.to_dict() for block in self.blocks]
 
 
-#: Slack's mrkdwn has no backslash escape for its formatting characters: text from a server
-#: (an error message, a service name) shows them as look-alikes that format nothing. Ids, keys
-#: and URLs go in inline code (``code``) instead, where they stay exact for copying.
-_FORMATTING = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})
+#: Slack's mrkdwn has no backslash escape for its formatting characters: in text from a server
+#: (an error message, a service name) they show as look-alikes that format nothing. Inside a
+#: word (``inv_1ab``, ``a*b``) they format nothing anyway and stay exact, so ids can be copied.
+_LOOKALIKE = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
+_MARKER = re.compile(r"`|(?<![A-Za-z0-9])[*_~]|[*_~](?![A-Za-z0-9])")
 
 
 def esc(text: str) -> str:
-    """Server-provided text made inert in mrkdwn: ``&<>`` escaped, ``*_~``` ` ``` formatting
-    nothing (no mention, link, bold, italics, strike or code can be smuggled in)."""
+    """Server-provided text made inert in mrkdwn: ``&<>`` escaped, and ``*_~``` ` ``` that could
+    open or close bold, italics, strike or code shown as look-alikes (no mention, link or
+    formatting can be smuggled in)."""
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return escaped.translate(_FORMATTING)
+    return _MARKER.sub(lambda m: _LOOKALIKE[m.group()], escaped)
 
 
 def shorten_middle(text: str, limit: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from core.advice import advise
 from core.audit import Actor, AttemptFinish, AttemptStart, AttemptView
 from core.errors import InvalidInput, PermissionRequired, WorkflowRetryBlocked
 from core.models import (
@@ -19,12 +20,17 @@ from handlers.blocks.audit import audit_message
 from handlers.blocks.errors import error_message, usage_message
 from handlers.blocks.help import help_message
 from handlers.blocks.offers import Offer
-from handlers.blocks.outcome import failure_message, success_message
+from handlers.blocks.outcome import failure_message, outcome_summary, success_message
 from handlers.blocks.preview import preview_message
-from handlers.blocks.progress import finish_blocks, lock_blocks
+from handlers.blocks.progress import (
+    after_action_message,
+    finish_blocks,
+    lock_blocks,
+    status_line,
+)
 from handlers.blocks.verify import verify_message
 from handlers.commands.parse import ALL_USAGE
-from handlers.ids import HEADER_BLOCK, OFFERS_BLOCK, STATUS_BLOCK
+from handlers.ids import HEADER_BLOCK, STATUS_BLOCK, offer_block_id
 from tests.unit.reports import WF, failure, report, result, unreachable
 
 RECOVER = Advice(
@@ -60,9 +66,25 @@ def test_cleanup_outcome_lists_every_deployment() -> None:
 
     assert "✅ Delete stale deployments: done (confirmed by <@UOPS>)" in text
     assert "`dp_c` `http://ddwf:9080/v1` kept" in text
-    assert "`dp_a` `http://old:9080` deleted (drained)" in text
+    assert "`dp_a` `http://old:9080` deleted: drained, nothing pinned" in text
     assert "`dp_b` `http://x:9080` failed" in text
     assert "req_w1" in text
+
+
+def test_cleanup_reasons_are_words() -> None:
+    """A skipped deployment says why in words, never the core's token."""
+    item = CleanupItem(
+        id="dp_d",
+        service_url="http://d:9080",
+        action="skipped",
+        reason="draining",
+        drain_state="draining",
+        pinned_invocations=3,
+    )
+    result_ = WriteResult("cleanup-stale-deployments", "req_w4", CleanupResponse(report=[item]))
+
+    assert "skipped: 3 invocations still pinned" in flat(success_message("x", result_, {}, "U"))
+    assert outcome_summary(result_) == "1 skipped (skipped: 3 invocations still pinned)"
 
 
 def test_redeploy_outcome_names_the_new_deployment() -> None:
@@ -97,7 +119,7 @@ def test_blocked_recovery_reply() -> None:
 
     assert f"❌ Recover {WF}/k1: failed (confirmed by <@UOPS>)" in text
     assert "RESTATE_WORKFLOW_RETRY_BLOCKED" in text
-    assert "active-invocation" in text
+    assert "a run of this key is still active (`active-invocation`)" in text
     assert "`inv_9`" in text
     assert "Wait for the active invocation to finish" in text
     assert "req_b" in text
@@ -112,7 +134,8 @@ def test_verify_lists_changes_and_what_remains() -> None:
     assert f"Verify after Recover {WF}/k1" in text
     assert "• failure gone: Wf/k1 (inv_k1)" in text
     assert f"• Recover {WF}/k1" in text
-    assert "Run `/restate doctor`" in text
+    assert "🟠 Restate doctor: needs attention" not in text  # the readout after is healthy
+    assert "✅ Restate doctor: all clear" in text
 
 
 def test_verify_without_changes() -> None:
@@ -125,7 +148,8 @@ def test_lock_replaces_buttons_with_who_confirmed() -> None:
     """Locking removes the offers and says who confirmed; locking twice keeps one status line."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "block_id": HEADER_BLOCK, "text": {"type": "plain_text", "text": "🩺"}},
-        {"type": "actions", "block_id": OFFERS_BLOCK, "elements": []},
+        {"type": "section", "block_id": offer_block_id(True, 0), "text": {}},
+        {"type": "section", "block_id": offer_block_id(True, 1), "text": {}},
     ]
 
     locked = lock_blocks(lock_blocks(blocks, "Recover Wf/k1", "UOPS"), "Recover Wf/k1", "UOPS")
@@ -147,9 +171,31 @@ def test_finish_marks_the_header() -> None:
     failed = finish_blocks(locked, "Recover Wf/k1", "UOPS", ok=False, threaded=False)
 
     assert done[0]["text"]["text"] == "✅ Recover Wf/k1: done"
-    assert "see the thread" in done[-1]["text"]["text"]
+    assert "details in the thread" in done[-1]["text"]["text"]
     assert failed[0]["text"]["text"] == "❌ Recover Wf/k1: failed"
-    assert "see the messages below" in failed[-1]["text"]["text"]
+    assert "details in the messages below" in failed[-1]["text"]["text"]
+
+
+def test_after_action_shows_what_ran_and_what_is_still_valid() -> None:
+    """After a click the header is the fresh verdict, the status says who ran what with what
+    result, and the fresh readout's write advice are the buttons."""
+    fresh_report = report(failures=[failure("k2")])
+    fresh = result(fresh_report, advise(fresh_report, live_service_url=None))
+    offers = [Offer(a, "pid2") for a in fresh.advice if a.route]
+    status = status_line(
+        "Recover Wf/k1", "UOPS", ok=True, result="purged 1 failed run", threaded=True
+    )
+
+    blocks = after_action_message(fresh, offers, status=status, threaded=True).block_dicts()
+
+    assert blocks[0]["text"]["text"] == "🟠 Restate doctor: needs attention"
+    [line] = [b for b in blocks if b.get("block_id") == STATUS_BLOCK]
+    assert line["text"]["text"] == (
+        "✅ *Recover Wf/k1* by <@UOPS>: purged 1 failed run · details in the thread."
+    )
+    [button] = [b["accessory"] for b in blocks if "accessory" in b]
+    assert (button["value"], button["text"]["text"]) == ("pid2", "Recover k2")
+    assert "k1" not in str([b for b in blocks if "accessory" in b])
 
 
 def test_permission_error_says_how_to_get_access() -> None:
@@ -230,6 +276,7 @@ def test_preview_has_one_confirm_button() -> None:
 
     blocks = message.block_dicts()
     [actions] = [b for b in blocks if b["type"] == "actions"]
+    assert actions["block_id"] == offer_block_id(True, 0)
     [button] = actions["elements"]
     assert button["value"] == "pid"
     assert button["confirm"]["text"]["text"] == RECOVER.preview
