@@ -1,7 +1,8 @@
 """A click on a stuck run's *Details* button: ack, read doctor again, answer privately.
 
-Read-only: it changes nothing and claims no pending action, so anyone in the channel may ask.
-The answer comes from a fresh readout, never from the (possibly old) message.
+Read-only: it changes nothing and claims no pending action; whoever may run doctor may ask (the
+core authorizes and audits it like doctor). The answer comes from a fresh readout, never from
+the (possibly old) message.
 """
 
 from __future__ import annotations

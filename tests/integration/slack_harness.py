@@ -118,7 +118,11 @@ class SlackBot:
     ) -> tuple[httpx.Response, str]:
         """Click ``element`` (a button of ``message``), as Slack's block_actions payload does."""
         hook = f"click{next(_hooks)}"
-        block = next(b for b in message.blocks if element in b.get("elements", []))
+        block = next(
+            b
+            for b in message.blocks
+            if element in b.get("elements", []) or b.get("accessory") == element
+        )
         ts = str(message.answer.get("ts") or "1700000000.000000")
         channel = str(message.params.get("channel") or CHANNEL)
         payload = {
@@ -182,14 +186,17 @@ async def _started(server: uvicorn.Server) -> None:
             await asyncio.sleep(0.01)
 
 
-def buttons(message: SlackCall) -> list[dict[str, Any]]:
-    """Every button in ``message``, in order."""
-    return [
-        element
-        for block in message.blocks
-        if block.get("type") == "actions"
-        for element in block.get("elements", [])
-    ]
+def buttons(message: SlackCall, *, writes_only: bool = True) -> list[dict[str, Any]]:
+    """Every write button in ``message`` (in actions blocks or beside a section), in order;
+    ``writes_only=False`` adds the read-only ones (a stuck run's *Details*)."""
+    found: list[dict[str, Any]] = []
+    for block in message.blocks:
+        if block.get("type") == "actions":
+            found += block.get("elements", [])
+        accessory = block.get("accessory")
+        if isinstance(accessory, dict) and accessory.get("type") == "button":
+            found.append(accessory)
+    return [b for b in found if not writes_only or "confirm" in b]
 
 
 @asynccontextmanager
@@ -257,11 +264,23 @@ async def failed_run(stack: RestateStack, key: str) -> str:
 async def doctor_button(bot: SlackBot, key: str) -> tuple[SlackCall, dict[str, Any]]:
     """Run doctor; return the posted message and the recover button for ``key``."""
     await bot.command("doctor")
-    [posted] = await bot.fake.wait_for("chat.postMessage")
+    [posted] = await bot.fake.wait_for("chat.postMessage", in_channel)
     button = next(b for b in buttons(posted) if f"/{key}" in b["confirm"]["text"]["text"])
     return posted, button
 
 
-def thread(bot: SlackBot, message: SlackCall) -> list[SlackCall]:
+def in_channel(call: SlackCall) -> bool:
+    """A post into the channel itself, not a reply in a thread."""
+    return "thread_ts" not in call.params
+
+
+def is_details(call: SlackCall) -> bool:
+    """The readout's details (the first reply under a doctor message)."""
+    return any(str(b.get("block_id", "")).startswith("restate.details") for b in call.blocks)
+
+
+def thread(bot: SlackBot, message: SlackCall, *, details: bool = False) -> list[SlackCall]:
+    """The replies under ``message``; without the readout's details unless asked for."""
     ts = message.answer["ts"]
-    return bot.fake.calls_to("chat.postMessage", lambda c: c.params.get("thread_ts") == ts)
+    replies = bot.fake.calls_to("chat.postMessage", lambda c: c.params.get("thread_ts") == ts)
+    return [c for c in replies if details or not is_details(c)]

@@ -24,6 +24,7 @@ from tests.integration.slack_harness import (
     buttons,
     doctor_button,
     failed_run,
+    in_channel,
     running_bot,
     thread,
 )
@@ -64,7 +65,7 @@ async def test_recover_button_offers_exactly_the_failed_key(
 
     assert button["style"] == "danger"
     assert button["confirm"]["style"] == "danger"
-    assert f"Recover {WORKFLOW}/{key}" == button["text"]["text"]
+    assert f"Recover {key}" == button["text"]["text"]
     assert "Kill and purge" in button["confirm"]["text"]["text"]
     assert key in posted.text  # listed under recent failures
 
@@ -87,7 +88,13 @@ async def test_operator_click_recovers_and_verifies_in_thread(
     assert invocation in outcome.text  # killed / purged ids
     assert "Verify after" in verify.text
     assert f"failure gone: {WORKFLOW}/{key} ({invocation})" in verify.text
-    assert f"✅ Recover {WORKFLOW}/{key}: done" == final.blocks[0]["text"]["text"]
+    # The message is rebuilt from the readout after the action: verdict, who ran what, result.
+    assert final.blocks[0]["text"]["text"].startswith(("✅", "🟠"))
+    assert (
+        f"✅ *Recover {WORKFLOW}/{key}* by <@{OPERATOR}>: purged 1 failed run, state cleared"
+        in final.text
+    )
+    assert not [b for b in buttons(final) if key in b["confirm"]["text"]["text"]]
     async with WorkflowIngress(restate_stack.ingress_url) as ingress:
         await ingress.submit(WORKFLOW, key, {"mode": "succeed"})
         rerun = await ingress.attach(WORKFLOW, key)
@@ -160,7 +167,7 @@ async def test_blocked_recovery_reports_reason_and_invocation(
     """A key whose run became active after the preview is refused with the reason and id."""
     await bot.command(f"recover {WORKFLOW} {key} customer retried twice")
 
-    [preview] = await bot.fake.wait_for("chat.postMessage")
+    [preview] = await bot.fake.wait_for("chat.postMessage", in_channel)
     assert f"Confirm: Recover {WORKFLOW}/{key}" in preview.text
     assert "customer retried twice" in preview.text
     [button] = buttons(preview)
@@ -172,11 +179,13 @@ async def test_blocked_recovery_reports_reason_and_invocation(
     await bot.fake.wait_for("chat.update", count=2)
     outcome, verify = thread(bot, preview)
     assert "RESTATE_WORKFLOW_RETRY_BLOCKED" in outcome.text
-    assert "active-invocation" in outcome.text
+    assert "a run of this key is still active" in outcome.text
     assert running.invocation_id in outcome.text
     assert "Verify after" in verify.text
     final = bot.fake.calls_to("chat.update")[-1]
-    assert f"❌ Recover {WORKFLOW}/{key}: failed" == final.blocks[0]["text"]["text"]
+    blocked = f"❌ *Recover {WORKFLOW}/{key}* by <@{OPERATOR}>: blocked: a run of this key"
+    assert blocked in final.text
+    assert running.invocation_id in final.text
     [view] = [v for v in await bot.services.audit.latest(5) if v.start.route != "doctor"][:1]
     assert (view.outcome, view.start.reason) == ("blocked", "customer retried twice")
 
@@ -188,7 +197,8 @@ async def test_click_without_the_bot_in_channel_uses_the_response_url(
     await failed_run(restate_stack, key)
     bot.fake.not_in_channel.add(CHANNEL)
     _, command_hook = await bot.command("doctor")
-    [readout] = await bot.replies(command_hook)
+    readout, details = await bot.replies(command_hook, count=2)
+    assert "Recent failures" in details.text  # the details follow instead of a thread
     button = next(b for b in buttons(readout) if f"/{key}" in b["confirm"]["text"]["text"])
 
     _, hook = await bot.click(readout, button)
@@ -203,5 +213,5 @@ async def test_click_without_the_bot_in_channel_uses_the_response_url(
     assert f"✅ Recover {WORKFLOW}/{key}: done" in outcome.text
     assert "Verify after" in verify.text
     assert final.params["replace_original"] is True
-    assert "see the messages below" in final.text
+    assert "details in the messages below" in final.text
     assert bot.fake.calls_to("chat.update") == []

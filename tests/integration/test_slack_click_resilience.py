@@ -91,14 +91,15 @@ async def test_failed_lock_update_does_not_lose_the_action(
     # The buttons still went away: the response URL replaced the message instead.
     lock, final = bot.fake.delivered(RESPONSE_URL, lambda c: c.hook == hook)
     assert (lock.params["replace_original"], final.params["replace_original"]) == (True, True)
-    assert f"✅ Recover {WORKFLOW}/{key}: done" == final.blocks[0]["text"]["text"]
+    assert f"✅ *Recover {WORKFLOW}/{key}* by <@{OPERATOR}>: purged 1" in final.text
     assert await recovered(restate_stack, key)
 
 
 async def test_failed_outcome_post_still_verifies_and_marks_the_header(
     bot: SlackBot, restate_stack: RestateStack, key: str
 ) -> None:
-    """With thread posts failing, outcome and verify go through the response URL; header ✅."""
+    """With thread posts failing, outcome and verify go through the response URL; the message
+    still shows the result."""
     await failed_run(restate_stack, key)
     posted, button = await doctor_button(bot, key)
     bot.fake.failing["chat.postMessage"] = 500
@@ -112,13 +113,13 @@ async def test_failed_outcome_post_still_verifies_and_marks_the_header(
     assert "Verify after" in verify.text
     lock, final = bot.fake.delivered("chat.update")
     assert "⏳" in lock.text
-    assert f"✅ Recover {WORKFLOW}/{key}: done" == final.blocks[0]["text"]["text"]
+    assert f"✅ *Recover {WORKFLOW}/{key}* by <@{OPERATOR}>: purged 1" in final.text
 
 
 async def test_every_report_failing_still_runs_verifies_and_updates_the_header(
     bot: SlackBot, restate_stack: RestateStack, key: str
 ) -> None:
-    """With no way to post, the recovery and its verify still run, and the header says ✅."""
+    """With no way to post, the recovery and its verify still run, and the message shows it."""
     await failed_run(restate_stack, key)
     posted, button = await doctor_button(bot, key)
     bot.fake.failing["chat.postMessage"] = 500
@@ -132,7 +133,7 @@ async def test_every_report_failing_still_runs_verifies_and_updates_the_header(
     doctors = await attempts(bot, "doctor")
     assert len(doctors) == 2  # the readout, then the verify after the recovery
     final = bot.fake.delivered("chat.update")[-1]
-    assert f"✅ Recover {WORKFLOW}/{key}: done" == final.blocks[0]["text"]["text"]
+    assert f"✅ *Recover {WORKFLOW}/{key}* by <@{OPERATOR}>: purged 1" in final.text
 
 
 async def test_claimed_action_runs_even_when_slack_fails_everything(

@@ -21,7 +21,13 @@ from tests.integration.conftest import (
     StartWorkflowService,
     wait_for_status,
 )
-from tests.integration.slack_harness import SlackBot, buttons, running_bot
+from tests.integration.slack_harness import (
+    SlackBot,
+    buttons,
+    in_channel,
+    running_bot,
+    thread,
+)
 from tests.slack_fake import SlackCall
 
 pytestmark = pytest.mark.integration
@@ -52,7 +58,7 @@ async def register(server: RestateServer, service: WorkflowService) -> str:
 
 async def doctor(bot: SlackBot) -> SlackCall:
     await bot.command("doctor")
-    [posted] = await bot.fake.wait_for("chat.postMessage")
+    [posted] = await bot.fake.wait_for("chat.postMessage", in_channel)
     return posted
 
 
@@ -61,8 +67,7 @@ async def click_and_wait(bot: SlackBot, posted: SlackCall) -> list[SlackCall]:
     [button] = buttons(posted)
     await bot.click(posted, button)
     await bot.fake.wait_for("chat.update", count=2)
-    ts = posted.answer["ts"]
-    return bot.fake.calls_to("chat.postMessage", lambda c: c.params.get("thread_ts") == ts)
+    return thread(bot, posted)
 
 
 async def test_healthy_readout_has_no_button(
@@ -75,7 +80,7 @@ async def test_healthy_readout_has_no_button(
     async with bot_for(server.admin_url, server.ingress_url, service.url) as bot:
         posted = await doctor(bot)
 
-    assert "✅ all components ok" in posted.text
+    assert posted.blocks[0]["text"]["text"] == "✅ Restate doctor: all clear"
     assert "Nothing to do" in posted.text
     assert buttons(posted) == []
 
@@ -148,8 +153,21 @@ async def test_stuck_run_is_listed_without_a_recover_button(
         restate_stack.admin_url, restate_stack.ingress_url, workflow_service.url
     ) as bot:
         posted = await doctor(bot)
+        await bot.settled()
+        [details] = thread(bot, posted, details=True)
+        row = next(b for b in posted.blocks if backing_off_key in b.get("text", {}).get("text", ""))
+        _, hook = await bot.click(posted, row["accessory"])
+        [shown] = await bot.replies(hook)
 
-    assert "Stuck retrying" in posted.text
-    assert backing_off_key in posted.text
-    assert f"Inspect backing-off InvitationWorkflow/{backing_off_key}" in posted.text
+    assert posted.blocks[0]["text"]["text"].startswith("🟠 Restate doctor")
+    assert "*backing-off*" in row["text"]["text"]
+    assert "restate invocations cancel --kill inv_" in row["text"]["text"]  # id and next step
+    assert row["accessory"]["text"]["text"] == "Details"
     assert not [b for b in buttons(posted) if backing_off_key in b["confirm"]["text"]["text"]]
+    assert "Stuck retrying" in details.text  # the full readout is the thread's first reply
+    assert backing_off_key in details.text
+    # Details: read-only, answered privately from a fresh readout.
+    assert shown.params["response_type"] == "ephemeral"
+    assert row["accessory"]["value"] in shown.text
+    assert "Why no recover button" in shown.text
+    assert f"/invocations/{row['accessory']['value']}/kill" in shown.text

@@ -19,6 +19,7 @@ from tests.integration.slack_harness import (
     VISITOR,
     SlackBot,
     buttons,
+    in_channel,
     running_bot,
 )
 
@@ -110,7 +111,7 @@ async def test_group_member_is_an_operator(bot: SlackBot) -> None:
     """A member of an allowlisted user group may run doctor (usergroups.users.list)."""
     await bot.command("doctor", user=GROUP_MEMBER)
 
-    [posted] = await bot.fake.wait_for("chat.postMessage")
+    [posted] = await bot.fake.wait_for("chat.postMessage", in_channel)
     assert posted.params["channel"] == CHANNEL
     assert bot.fake.calls_to("usergroups.users.list")
 
@@ -177,7 +178,7 @@ async def test_restate_down_offers_no_write(bot_without_restate: SlackBot) -> No
     bot = bot_without_restate
     await bot.command("doctor")
 
-    [posted] = await bot.fake.wait_for("chat.postMessage")
+    [posted] = await bot.fake.wait_for("chat.postMessage", in_channel)
     assert "Fix connectivity first" in posted.text
     assert "🔴" in posted.text
     assert buttons(posted) == []

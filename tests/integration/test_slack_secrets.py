@@ -15,7 +15,7 @@ import pytest
 from bot.devstack import RestateServer, WorkflowService
 from core.restate.client import RestateAdminClient
 from tests.integration.conftest import StartRestate, StartWorkflowService
-from tests.integration.slack_harness import CHANNEL, SlackBot, buttons, running_bot
+from tests.integration.slack_harness import CHANNEL, SlackBot, buttons, in_channel, running_bot
 from tests.slack_fake import SlackCall
 
 pytestmark = pytest.mark.integration
@@ -60,7 +60,7 @@ async def test_no_slack_call_carries_a_deployment_password(
     ) as bot:
         # The live service is not registered: doctor offers a redeploy of its (secret) URL.
         await bot.command("doctor")
-        [readout] = await bot.fake.wait_for("chat.postMessage")
+        [readout] = await bot.fake.wait_for("chat.postMessage", in_channel)
         await click_only_button(bot, readout, updates=2)
         # Now the old deployment is drained: doctor offers its cleanup, naming both URIs.
         await bot.command("doctor")
@@ -76,7 +76,7 @@ async def test_no_slack_call_carries_a_deployment_password(
         # Not in the channel: the readout goes through the response URL.
         bot.fake.not_in_channel.add(CHANNEL)
         _, fallback_hook = await bot.command("doctor")
-        [fallback] = await bot.replies(fallback_hook)
+        _, fallback = await bot.replies(fallback_hook, count=2)  # the readout, its details
         await bot.settled()
 
     leaks = [c.method for c in bot.fake.calls if PASSWORD in json.dumps(c.params)]

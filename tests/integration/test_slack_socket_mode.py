@@ -19,7 +19,7 @@ from bot.slack_app import build_slack_app
 from bot.socket_mode import run_socket_mode
 from handlers.background import Background
 from tests.integration.conftest import RegisteredWorkflowService, RestateStack
-from tests.integration.slack_harness import CHANNEL, OPERATOR
+from tests.integration.slack_harness import CHANNEL, OPERATOR, in_channel
 from tests.slack_fake import SOCKET_ACK, TEAM_ID, FakeSlack
 
 pytestmark = pytest.mark.integration
@@ -69,7 +69,7 @@ async def test_slash_command_over_socket_mode_posts_doctor(
                 )
 
                 await fake.wait_for(SOCKET_ACK, lambda c: c.params["envelope_id"] == envelope_id)
-                [posted] = await fake.wait_for("chat.postMessage")
+                [posted] = await fake.wait_for("chat.postMessage", in_channel)
             finally:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
