@@ -48,6 +48,8 @@ class SlashCommand:
     channel: str
     user_id: str
     user_name: str | None
+    #: Opens a form (``views.open``) within 3 s of the command; empty when Slack sent none.
+    trigger_id: str = ""
 
     @classmethod
     def from_payload(cls, command: dict[str, Any]) -> SlashCommand:
@@ -56,6 +58,7 @@ class SlashCommand:
             channel=_text(command, "channel_id", "channel_id"),
             user_id=_text(command, "user_id", "user_id"),
             user_name=_text(command, "user_name", "user_name", required=False) or None,
+            trigger_id=_text(command, "trigger_id", "trigger_id", required=False),
         )
 
 

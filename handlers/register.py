@@ -13,12 +13,14 @@ from handlers.actions.details import show_details
 from handlers.actions.run_pending import run_pending_action
 from handlers.background import Background
 from handlers.blocks.links import Links
+from handlers.blocks.modals import CALLBACK as FORM_CALLBACK
 from handlers.boundary import RedactingWebClient, RedactSlackIO
 from handlers.commands.restate import restate_command
 from handlers.deps import SlackDeps, group_members
 from handlers.errors import error_handler
 from handlers.ids import COMMAND, DETAILS_ACTION, RUN_ACTION
 from handlers.payloads import RefuseOddPayloads
+from handlers.views.forms import form_submitted
 
 
 def register_listeners(
@@ -50,5 +52,7 @@ def register_listeners(
     app.command(COMMAND)(restate_command(deps))
     app.action(RUN_ACTION)(run_pending_action(deps))
     app.action(DETAILS_ACTION)(show_details(deps))
+    app.view(FORM_CALLBACK["recover"])(form_submitted(deps, "recover"))
+    app.view(FORM_CALLBACK["cleanup"])(form_submitted(deps, "cleanup"))
     app.error(error_handler(background))
     return deps

@@ -8,7 +8,8 @@ Runs an aiohttp server on a free loopback port in the test's event loop. Point t
         posted = await fake.wait_for("chat.postMessage")
 
 Answers ``auth.test``, ``chat.postMessage`` (with a fresh ts; ``not_in_channel`` for channels in
-``fake.not_in_channel``), ``chat.update``, ``chat.postEphemeral`` and ``usergroups.users.list``
+``fake.not_in_channel``), ``chat.update``, ``chat.postEphemeral``, ``views.open|update|publish``
+(echoing the view with an id) and ``usergroups.users.list``
 (members from ``fake.group_members``, or ``fake.usergroups_error``). Response URL posts are
 recorded as method ``response_url``. ``fake.failing[method] = status`` makes the method (or
 ``response_url``) answer that HTTP status with ``{"ok": false}``; the call is still recorded,
@@ -234,6 +235,12 @@ class FakeSlack:
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": "1700000000.999999"}
+        if method in ("views.open", "views.update", "views.publish"):
+            self._ts += 1
+            view_id = str(params.get("view_id") or f"V{self._ts:08d}")
+            view = params.get("view")
+            view = json.loads(view) if isinstance(view, str) else dict(view or {})
+            return {"ok": True, "view": {**view, "id": view_id}}
         if method == "usergroups.users.list":
             if self.usergroups_error:
                 return {"ok": False, "error": self.usergroups_error}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from core.models import Route
 from handlers.commands.watch_parse import SnoozeCommand, WatchCommand, parse_watch
@@ -16,8 +16,8 @@ from handlers.commands.watch_parse import SnoozeCommand, WatchCommand, parse_wat
 _SYNTAX: dict[str, tuple[str, str]] = {
     "doctor": ("/restate [doctor]", "health readout and recommended actions"),
     "redeploy": ("/restate redeploy [serviceUrl]", "register the live service URL again"),
-    "cleanup": ("/restate cleanup <serviceUrl> [force-drain]", "delete stale deployments"),
-    "recover": ("/restate recover <serviceName> <serviceKey> [reason…]", "clear a failed key"),
+    "cleanup": ("/restate cleanup [<serviceUrl> [force-drain]]", "delete stale deployments"),
+    "recover": ("/restate recover [<serviceName> <serviceKey> [reason…]]", "clear a failed key"),
     "audit": ("/restate audit [n]", "the latest n audited attempts (operators)"),
     "watch": ("/restate watch", "alert this channel when doctor finds trouble"),
     "unwatch": ("/restate unwatch", "stop alerting this channel"),
@@ -58,6 +58,13 @@ class AuditCommand:
 
 
 @dataclass(frozen=True)
+class FormCommand:
+    """A write without its arguments: a form offers the choices doctor sees."""
+
+    kind: Literal["recover", "cleanup"]
+
+
+@dataclass(frozen=True)
 class WriteCommand:
     """A write typed as text: shown as a preview with a confirm button before it runs."""
 
@@ -67,7 +74,15 @@ class WriteCommand:
     reason: str | None = None
 
 
-Command = DoctorCommand | HelpCommand | AuditCommand | WriteCommand | WatchCommand | SnoozeCommand
+Command = (
+    DoctorCommand
+    | HelpCommand
+    | AuditCommand
+    | FormCommand
+    | WriteCommand
+    | WatchCommand
+    | SnoozeCommand
+)
 
 
 def _unwrap(token: str) -> str:
@@ -114,9 +129,7 @@ def parse_command(text: str, *, live_service_url: str | None = None) -> Command:
         return WriteCommand(name, "force-redeploy", {"serviceUrl": url, "force": True})
     if name == "cleanup":
         if not rest:
-            raise InvalidCommand(
-                "cleanup needs the serviceUrl of the deployment to keep.", USAGE[name]
-            )
+            return FormCommand("cleanup")
         _at_most(name, rest, 2)
         if len(rest) == 2 and rest[1].lower() not in FORCE_DRAIN:
             raise InvalidCommand(
@@ -125,6 +138,8 @@ def parse_command(text: str, *, live_service_url: str | None = None) -> Command:
         args = {"serviceUrl": _unwrap(rest[0]), "forceDrain": len(rest) == 2}
         return WriteCommand(name, "cleanup-stale-deployments", args)
     if name == "recover":
+        if not rest:
+            return FormCommand("recover")
         if len(rest) < 2:
             raise InvalidCommand("recover needs a serviceName and a serviceKey.", USAGE[name])
         reason = " ".join(rest[2:]) or None

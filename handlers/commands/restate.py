@@ -21,6 +21,7 @@ from handlers.commands.parse import (
     ALL_USAGE,
     AuditCommand,
     DoctorCommand,
+    FormCommand,
     HelpCommand,
     WriteCommand,
     parse_command,
@@ -32,6 +33,7 @@ from handlers.deps import Listener, SlackDeps
 from handlers.errors import after_ack
 from handlers.messages import reply_ephemeral
 from handlers.payloads import SlashCommand
+from handlers.views.forms import open_form
 
 
 def restate_command(deps: SlackDeps) -> Listener:
@@ -80,6 +82,15 @@ async def _handle(
             client=client,
             respond=respond,
             bot_user_id=bot_user_id,
+        )
+    elif isinstance(parsed, FormCommand):
+        await open_form(
+            deps,
+            attempt,
+            parsed.kind,
+            trigger_id=command.trigger_id,
+            channel=command.channel,
+            client=client,
         )
     else:
         await post_preview(

@@ -166,6 +166,36 @@ class SlackBot:
         body = urlencode({"payload": json.dumps(payload)})
         return await self.post(body, "application/x-www-form-urlencoded"), hook
 
+    async def submit_view(
+        self, view: dict[str, Any], values: dict[str, Any], *, user: str = OPERATOR
+    ) -> httpx.Response:
+        """Submit the modal ``view`` (as the bot opened it) with ``values`` (Slack's
+        ``view.state.values``), as Slack's signed view_submission payload does."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM_ID, "domain": "acme"},
+            "user": {"id": user, "username": NAMES.get(user, user.lower()), "team_id": TEAM_ID},
+            "api_app_id": "A0RESTATE",
+            "token": "legacy-verification-token",
+            "trigger_id": f"trigger.view{next(_hooks)}",
+            "view": {**view, "state": {"values": values}},
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def event(self, event: dict[str, Any]) -> httpx.Response:
+        """Deliver an Events API ``event`` (signed event_callback)."""
+        payload = {
+            "token": "legacy-verification-token",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0RESTATE",
+            "type": "event_callback",
+            "event_id": f"Ev{next(_hooks):08d}",
+            "event_time": int(time.time()),
+            "event": event,
+        }
+        return await self.post(json.dumps(payload), "application/json")
+
     async def replies(self, hook: str, *, count: int = 1) -> list[SlackCall]:
         """The posts to the response URL of the request that used ``hook``."""
         return await self.fake.wait_for("response_url", lambda c: c.hook == hook, count=count)

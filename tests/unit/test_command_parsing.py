@@ -9,6 +9,7 @@ from handlers.commands.parse import (
     USAGE,
     AuditCommand,
     DoctorCommand,
+    FormCommand,
     HelpCommand,
     InvalidCommand,
     WriteCommand,
@@ -86,9 +87,15 @@ def test_cleanup(option: str, force: bool) -> None:
     )
 
 
-@pytest.mark.parametrize("text", ["cleanup", f"cleanup {LIVE} now", f"cleanup {LIVE} a b"])
+def test_writes_without_arguments_open_a_form() -> None:
+    """``recover`` and ``cleanup`` alone open a form whose choices come from doctor."""
+    assert parse_command("recover") == FormCommand("recover")
+    assert parse_command("cleanup") == FormCommand("cleanup")
+
+
+@pytest.mark.parametrize("text", [f"cleanup {LIVE} now", f"cleanup {LIVE} a b"])
 def test_cleanup_malformed(text: str) -> None:
-    """A cleanup without a URL or with an unknown option is refused with its usage."""
+    """A cleanup with an unknown option or too many words is refused with its usage."""
     with pytest.raises(InvalidCommand) as caught:
         parse_command(text)
     assert caught.value.usage == USAGE["cleanup"]
