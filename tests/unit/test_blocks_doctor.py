@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from core.advice import advise
 from core.models import Advice, FailureItem
 from handlers.blocks.doctor import details_message, doctor_message
@@ -19,6 +21,14 @@ from handlers.blocks.format import (
     shorten_middle,
 )
 from handlers.blocks.links import Links, ui_url_for
+from handlers.blocks.modals import (
+    FormState,
+    cleanup_choices,
+    fit_choices,
+    form_view,
+    recover_choices,
+    submitted,
+)
 from handlers.blocks.offers import Offer
 from handlers.ids import (
     DETAILS_ACTION,
@@ -274,3 +284,39 @@ def test_buttons_unavailable_note() -> None:
     blocks = message.block_dicts()
     assert buttons(blocks) == []
     assert "Buttons are unavailable (redis down)" in str(blocks)
+
+
+def test_forms_offer_the_readouts_choices_within_slack_limits() -> None:
+    """The recover form lists failed keys (values are indices), the cleanup form the URLs."""
+    doctor = worst_case()
+    recover = fit_choices("C1", recover_choices(doctor))
+    cleanup = fit_choices("C1", cleanup_choices(doctor))
+
+    views = [form_view("recover", recover, doctor), form_view("cleanup", cleanup, doctor)]
+    dicts = [view.to_dict() for view in views]  # validates every block and limit
+
+    assert len(recover.choices) == 20
+    assert [len(d["private_metadata"]) <= 3000 for d in dicts] == [True, True]
+    first = next(b for b in dicts[0]["blocks"] if b.get("block_id") == "restate.form.choice")
+    assert all(len(o["text"]["text"]) <= 75 for o in first["element"]["options"])
+    assert first["element"]["options"][0]["value"] == "0"
+    assert FormState.load(dicts[1]["private_metadata"]).choices[0] == [
+        doctor.deployments.items[0].service_url
+    ]
+
+
+def test_form_submission_maps_back_to_the_write() -> None:
+    """A submitted choice becomes the write's arguments; a missing one names its field."""
+    state = FormState("C1", [[WF, "k1"], [WF, "k2"]])
+    view = {
+        "private_metadata": state.dump(),
+        "state": {
+            "values": {"restate.form.choice": {"choice": {"selected_option": {"value": "1"}}}}
+        },
+    }
+
+    form = submitted("recover", view)
+
+    assert (form.channel, form.args) == ("C1", {"serviceName": WF, "serviceKey": "k2"})
+    with pytest.raises(ValueError, match=r"restate\.form\.choice"):
+        submitted("recover", {"private_metadata": state.dump(), "state": {"values": {}}})
