@@ -18,6 +18,7 @@ from handlers.boundary import RedactingWebClient, RedactSlackIO
 from handlers.commands.restate import restate_command
 from handlers.deps import SlackDeps, group_members
 from handlers.errors import error_handler
+from handlers.home import home_opened
 from handlers.ids import COMMAND, DETAILS_ACTION, RUN_ACTION
 from handlers.payloads import RefuseOddPayloads
 from handlers.views.forms import form_submitted
@@ -54,5 +55,6 @@ def register_listeners(
     app.action(DETAILS_ACTION)(show_details(deps))
     app.view(FORM_CALLBACK["recover"])(form_submitted(deps, "recover"))
     app.view(FORM_CALLBACK["cleanup"])(form_submitted(deps, "cleanup"))
+    app.event("app_home_opened")(home_opened(deps))
     app.error(error_handler(background))
     return deps
