@@ -30,6 +30,7 @@ from handlers.blocks.modals import (
     submitted,
 )
 from handlers.blocks.offers import Offer
+from handlers.blocks.progress import after_action_message
 from handlers.ids import (
     DETAILS_ACTION,
     OFFERS_BLOCK,
@@ -194,8 +195,12 @@ def test_worst_case_stays_within_slack_limits() -> None:
         result(doctor, advice), offers_for(advice), requested_by="UOPS", threaded=True, links=LINKS
     )
     details = details_message(result(doctor, advice), LINKS)
+    status = "✅ *Recover …* by <@UOPS>: " + "x" * 2000
+    after = after_action_message(
+        result(doctor, advice), offers_for(advice), status=status, threaded=True, links=LINKS
+    )
 
-    for rendered in (message, details):
+    for rendered in (message, details, after):
         blocks = rendered.block_dicts()  # to_dict() validates every block
         assert len(blocks) <= MAX_BLOCKS
         assert all(len(t) <= SECTION_TEXT for t in texts(blocks))
