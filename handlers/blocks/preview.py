@@ -7,7 +7,16 @@ from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, HeaderBlo
 from core.models import Advice
 from core.operations import DoctorResult
 from handlers.blocks.doctor import context, invite_note
-from handlers.blocks.format import Rendered, clip, code, esc, fallback, mention, sections
+from handlers.blocks.format import (
+    Rendered,
+    clip,
+    code,
+    esc,
+    fallback,
+    mention,
+    sections,
+    shorten_middle,
+)
 from handlers.blocks.offers import FIX_CONNECTIVITY_FIRST, Offer, button
 from handlers.blocks.readout import component_lines, plain_component_lines
 from handlers.ids import HEADER_BLOCK, offer_block_id
@@ -28,7 +37,7 @@ def preview_message(
     """What will change, the components right now, and one button (none when ``blocked``)."""
     title = f"🛠 Confirm: {advice.title}"
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=clip(title, 150)), block_id=HEADER_BLOCK),
+        HeaderBlock(text=PlainTextObject(text=shorten_middle(title, 150)), block_id=HEADER_BLOCK),
         context(f"Requested by {mention(requested_by)} · doctor request {code(result.request_id)}"),
         *sections("What will change", [esc(advice.preview)], "restate.preview"),
     ]

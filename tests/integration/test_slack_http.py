@@ -66,7 +66,7 @@ async def test_help_replies_ephemerally_with_usage(bot: SlackBot) -> None:
     assert response.status_code == 200
     [reply] = await bot.replies(hook)
     assert reply.params["response_type"] == "ephemeral"
-    for word in ("doctor", "redeploy", "cleanup <serviceUrl>", "recover <serviceName>", "audit"):
+    for word in ("doctor", "redeploy", "cleanup [<serviceUrl>", "recover [<serviceName>", "audit"):
         assert word in reply.text
 
 
@@ -77,7 +77,7 @@ async def test_unknown_command_says_what_was_wrong(bot: SlackBot) -> None:
     [reply] = await bot.replies(hook)
     assert reply.params["response_type"] == "ephemeral"
     assert "Unknown command 'frobnicate'" in reply.text
-    assert "/restate recover <serviceName> <serviceKey>" in reply.text
+    assert "/restate recover [<serviceName> <serviceKey>" in reply.text
 
 
 async def test_malformed_value_shows_the_rule_and_usage(bot: SlackBot) -> None:
@@ -87,7 +87,7 @@ async def test_malformed_value_shows_the_rule_and_usage(bot: SlackBot) -> None:
     [reply] = await bot.replies(hook)
     assert "INVALID_INPUT" in reply.text
     assert "serviceKey" in reply.text
-    assert "/restate recover <serviceName> <serviceKey>" in reply.text
+    assert "/restate recover [<serviceName> <serviceKey>" in reply.text
     assert bot.fake.calls_to("chat.postMessage") == []
 
 

@@ -272,7 +272,7 @@ async def test_failing_auth_test_delays_no_ack(bot: SlackBot) -> None:
 
     assert [(r.status_code, r.text) for r in (first, second)] == [(200, ""), (200, "")]
     [usage] = await bot.replies(first_hook)
-    assert "/restate recover <serviceName>" in usage.text
+    assert "/restate recover [<serviceName>" in usage.text
     [readout] = await bot.fake.wait_for("chat.postMessage", in_channel)
     assert "Restate doctor" in readout.text
     assert "invite" not in readout.text.lower()  # posted by the bot itself, not via the hook
