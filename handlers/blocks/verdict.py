@@ -46,9 +46,18 @@ def trouble(report: DoctorReport) -> list[str]:
         )
         if component.status != "ok"
     ]
-    keys = {(f.service_name, f.service_key or f.id) for f in report.invocations.recent_failures}
+    kinds = {s.name: (s.type or "").lower() for s in report.services.items}
+    failures = report.invocations.recent_failures
+    keys = {
+        (f.service_name, f.service_key)
+        for f in failures
+        if f.service_key and kinds.get(f.service_name, "workflow") == "workflow"
+    }
+    others = [f for f in failures if (f.service_name, f.service_key) not in keys]
     if keys:
         parts.append(_plural(len(keys), "workflow key", "workflow keys") + " terminal-failed")
+    if others:
+        parts.append(_plural(len(others), "other run", "other runs") + " failed")
     by_status = Counter(item.status for item in report.invocations.stuck)
     for status, count in sorted(by_status.items()):
         oldest = min(

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from core.advice import advise
-from core.models import Advice, FailureItem
+from core.models import Advice, FailureItem, ServiceItem
 from handlers.blocks.doctor import details_message, doctor_message
 from handlers.blocks.format import (
     BUTTON_TEXT,
@@ -31,6 +31,7 @@ from handlers.blocks.modals import (
 )
 from handlers.blocks.offers import Offer
 from handlers.blocks.progress import after_action_message
+from handlers.blocks.verdict import plain_trouble_line
 from handlers.ids import (
     DETAILS_ACTION,
     OFFERS_BLOCK,
@@ -325,3 +326,17 @@ def test_form_submission_maps_back_to_the_write() -> None:
     assert (form.channel, form.args) == ("C1", {"serviceName": WF, "serviceKey": "k2"})
     with pytest.raises(ValueError, match=r"restate\.form\.choice"):
         submitted("recover", {"private_metadata": state.dump(), "state": {"values": {}}})
+
+
+def test_what_is_wrong_counts_workflow_keys_apart_from_other_failures() -> None:
+    """Two failures of one workflow key are one key; a plain service's failure is another run."""
+    other = FailureItem(id="inv_s", service_name="Mailer", handler="send", error_message="x")
+    doctor = report(
+        failures=[failure("k1"), failure("k1"), other],
+        services=[
+            ServiceItem(name=WF, revision=1, type="Workflow"),
+            ServiceItem(name="Mailer", revision=1, type="Service"),
+        ],
+    )
+
+    assert plain_trouble_line(doctor) == "1 workflow key terminal-failed · 1 other run failed"
