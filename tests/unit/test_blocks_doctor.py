@@ -340,3 +340,15 @@ def test_what_is_wrong_counts_workflow_keys_apart_from_other_failures() -> None:
     )
 
     assert plain_trouble_line(doctor) == "1 workflow key terminal-failed · 1 other run failed"
+
+
+def test_action_rows_show_server_text_inert() -> None:
+    """An error with a mention and mrkdwn markers cannot ping or format in an action row."""
+    doctor = report(failures=[failure("k1", error="<!here> *urgent* ~gone~ `x`")])
+
+    [row] = rows(render(advise(doctor, live_service_url=None), doctor=doctor, threaded=True))
+
+    text = row["text"]["text"]
+    assert "<!here>" not in text
+    # one inline code span (nothing formats inside it), its own backticks neutralised
+    assert "`&lt;!here&gt; *urgent* ~gone~ 'x'`" in text
