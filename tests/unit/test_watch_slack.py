@@ -14,7 +14,7 @@ from handlers.blocks.alert import alert_message, resolved_message, resolved_note
 from handlers.blocks.offers import Offer
 from handlers.commands.parse import InvalidCommand, parse_command
 from handlers.commands.watch_parse import SnoozeCommand, WatchCommand
-from handlers.ids import OFFERS_BLOCK
+from handlers.ids import OFFERS_BLOCK, offer_kind
 from tests.unit.reports import WF, report
 
 OPENED = datetime(2026, 5, 9, 10, 0, tzinfo=UTC)
@@ -81,10 +81,10 @@ def test_an_alert_carries_the_doctor_buttons_for_its_target() -> None:
     advice = relevant_advice("failures", WF, [RECOVER, OTHER])
     message = alert_message(alert(advice), [Offer(advice[0], "pending-1")])
     blocks = [b.to_dict() for b in message.blocks]
-    actions = [b for b in blocks if b["type"] == "actions"]
+    rows = [b for b in blocks if offer_kind(b.get("block_id")) is not None]
     assert advice == [RECOVER]
-    assert [b["block_id"] for b in actions] == [OFFERS_BLOCK]
-    assert [e["value"] for e in actions[0]["elements"]] == ["pending-1"]
+    assert [offer_kind(b["block_id"]) for b in rows] == [OFFERS_BLOCK]
+    assert [b["accessory"]["value"] for b in rows] == ["pending-1"]
     assert "New terminal failures: IdentityRecoveryWorkflow" in json.dumps(blocks)
 
 
@@ -141,4 +141,4 @@ def test_the_resolved_note_says_how_long_and_who_acted() -> None:
         resolved_note(resolved).text == "✅ resolved after 14 min; last action: recover, by <@U1>."
     )
     edited = [b.to_dict() for b in resolved_message(resolved).blocks]
-    assert [b for b in edited if b["type"] == "actions"] == []
+    assert [b for b in edited if "accessory" in b or b["type"] == "actions"] == []
