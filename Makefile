@@ -13,7 +13,7 @@ UV_VERSION := 0.13.9
 UV := .cache/uv-$(UV_VERSION)/bin/uv
 SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(UV) sync --locked --quiet --python $(PYTHON)
 
-.PHONY: setup app test unit lint typecheck pytest demo bench lock clean redis
+.PHONY: setup app test unit lint typecheck pytest demo bench docs-images lock clean redis
 
 # Everything the tests need: the app, its demo stack, the dev tools, Restate and Redis.
 setup: $(VENV)/.dev $(RESTATE_DIR)/.installed redis
@@ -72,6 +72,11 @@ demo: app
 
 bench: setup
 	$(BIN)/python -m bench
+
+# The README's Slack pictures: real blocks rendered to HTML, screenshotted by headless Chromium.
+docs-images: setup
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	$(BIN)/python -m docs.render
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

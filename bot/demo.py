@@ -180,8 +180,9 @@ def run_demo(port: int | None = None, out: TextIO | None = None) -> int:
 async def _demo(port: int | None, out: TextIO) -> int:
     if port is None:
         port = load_settings().port  # PORT from the environment, else the default
-    # Fail before starting four servers when the HTTP port is taken (serve binds it again later).
-    bind("127.0.0.1", port).close()
+    # Listen before starting four servers: a taken port fails at once, and none of the stack's
+    # servers can be given this port while they start.
+    listening = bind("127.0.0.1", port)
     stop = asyncio.Event()
     main = asyncio.current_task()
     serving = False
@@ -205,7 +206,12 @@ async def _demo(port: int | None, out: TextIO) -> int:
             configure_logging(settings, logging.WARNING)  # the guide is the demo's output
             serving = True
             with request_lines(out):
-                await serve(settings, stop=stop, on_ready=lambda url: say(guide(stack, url)))
+                await serve(
+                    settings,
+                    stop=stop,
+                    on_ready=lambda url: say(guide(stack, url)),
+                    sock=listening,
+                )
         say("demo: stopped; every process it started has exited")
         return ExitCode.OK
     except asyncio.CancelledError:
@@ -214,6 +220,7 @@ async def _demo(port: int | None, out: TextIO) -> int:
         say("demo: interrupted during start-up; every process it started has exited")
         return ExitCode.INTERRUPTED
     finally:
+        listening.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 

@@ -74,23 +74,28 @@ async def serve(
     *,
     stop: asyncio.Event | None = None,
     on_ready: Callable[[str], None] | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     """Serve until ``stop`` is set (or, without one, until SIGINT/SIGTERM).
 
-    ``on_ready`` receives the base URL once the port is bound and the clients are built.
+    ``on_ready`` receives the base URL once the port is bound and the clients are built. ``sock``
+    is a listening socket bound earlier by the caller (closed here); else ``HOST:PORT`` is bound.
     """
     if stop is None:
         stop = asyncio.Event()
         with stop_on_signals(stop):
-            await _serve(settings, stop, on_ready)
+            await _serve(settings, stop, on_ready, sock)
     else:
-        await _serve(settings, stop, on_ready)
+        await _serve(settings, stop, on_ready, sock)
 
 
 async def _serve(
-    settings: Settings, stop: asyncio.Event, on_ready: Callable[[str], None] | None
+    settings: Settings,
+    stop: asyncio.Event,
+    on_ready: Callable[[str], None] | None,
+    sock: socket.socket | None,
 ) -> None:
-    with contextlib.closing(bind(settings.host, settings.port)) as sock:
+    with contextlib.closing(sock or bind(settings.host, settings.port)) as sock:
         async with build_services(settings) as services:
             slack_app = None
             slack_work = None
