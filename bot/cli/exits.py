@@ -14,6 +14,7 @@ from core.errors import (
     InvalidInput,
     OpsError,
     PermissionRequired,
+    PreviewOutdated,
     WorkflowRetryBlocked,
 )
 
@@ -36,7 +37,10 @@ EXIT_CODE_HELP: tuple[tuple[ExitCode, str], ...] = (
     (ExitCode.OK, "done (doctor: verdict ok; audit verify: chain intact)"),
     (ExitCode.ERROR, "any other error (unexpected Restate admin answer, internal error)"),
     (ExitCode.BAD_INPUT, "bad input: arguments (INVALID_INPUT) or configuration"),
-    (ExitCode.BLOCKED, "blocked: RESTATE_WORKFLOW_RETRY_BLOCKED, nothing was changed"),
+    (
+        ExitCode.BLOCKED,
+        "blocked: RESTATE_WORKFLOW_RETRY_BLOCKED or PREVIEW_OUTDATED, nothing was changed",
+    ),
     (ExitCode.NOT_FOUND, "not found: RESTATE_DEPLOYMENT_NOT_FOUND, nothing was changed"),
     (
         ExitCode.UNREACHABLE,
@@ -52,6 +56,7 @@ EXIT_CODE_HELP: tuple[tuple[ExitCode, str], ...] = (
 _BY_ERROR: tuple[tuple[type[OpsError], ExitCode], ...] = (
     (InvalidInput, ExitCode.BAD_INPUT),
     (WorkflowRetryBlocked, ExitCode.BLOCKED),
+    (PreviewOutdated, ExitCode.BLOCKED),
     (DeploymentNotFound, ExitCode.NOT_FOUND),
     (AdminUnreachable, ExitCode.UNREACHABLE),
     (AuditUnavailable, ExitCode.UNREACHABLE),

@@ -30,6 +30,7 @@ from core.errors import (
     InvalidInput,
     OpsError,
     PermissionRequired,
+    PreviewOutdated,
     WorkflowRetryBlocked,
 )
 from core.models import Advice, DeploymentsReadout, DoctorReport
@@ -156,6 +157,7 @@ def test_the_verdict_decides_the_doctor_exit_code(level: Level, code: ExitCode) 
     [
         (InvalidInput("serviceKey", "must match ^[a-zA-Z0-9_-]+$"), ExitCode.BAD_INPUT),
         (WorkflowRetryBlocked("active-invocation", "blocked", ["inv_1"]), ExitCode.BLOCKED),
+        (PreviewOutdated("runs changed", ["a new run"]), ExitCode.BLOCKED),
         (DeploymentNotFound("no such deployment"), ExitCode.NOT_FOUND),
         (AdminUnreachable("down"), ExitCode.UNREACHABLE),
         (AuditUnavailable("redis down"), ExitCode.UNREACHABLE),
