@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+import stamina
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -128,44 +128,42 @@ class RedisAuditLog:
         scrubbed = finish.model_copy(update={"error_message": message and redact_text(message)})
         # One eid for every try: a try that got in but lost its reply is not written twice.
         unchained = content(scrubbed, uuid.uuid4().hex)
-        delay = self._finish_backoff
         tries = self._finish_retries + 1
-        error: AuditUnavailable | None = None
-        for attempt in range(1, tries + 1):
-            try:
-                await self._call("append finish", self._append(unchained))
-            except AuditUnavailable as exc:
-                error = exc
-                if attempt == tries:
-                    break
-                log.warning(
-                    "audit finish of attempt %s not recorded (try %d/%d): %s; retrying in %.2fs",
-                    finish.attempt_id,
-                    attempt,
-                    tries,
-                    exc.message,
-                    delay,
-                )
-                # Jitter, so replicas waiting for the same Redis do not come back in lockstep.
-                await asyncio.sleep(delay * random.uniform(0.5, 1.0))
-                delay = min(delay * 2, self._finish_backoff_cap)
-            else:
-                if attempt > 1:
-                    log.warning("audit finish of %s recorded at try %d", finish.attempt_id, attempt)
-                return True
-        # Loud on purpose: the entry itself is logged so it can be restored by hand.
-        log.error(
-            "AUDIT FINISH LOST: attempt %s (request %s, outcome %s) not recorded in %s after "
-            "%d tries: %s; entry: %s",
-            finish.attempt_id,
-            finish.request_id,
-            finish.outcome,
-            self._stream,
-            tries,
-            error.message if error else "unknown",
-            unchained["data"],
+        retrying = stamina.retry_context(
+            on=AuditUnavailable,
+            attempts=tries,
+            timeout=None,
+            wait_initial=self._finish_backoff,
+            wait_max=self._finish_backoff_cap,
+            # Jitter, so replicas waiting for the same Redis do not come back in lockstep.
+            wait_jitter=self._finish_backoff,
         )
-        return False
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    if attempt.num > 1:
+                        log.warning(
+                            "audit finish of attempt %s: try %d/%d",
+                            finish.attempt_id,
+                            attempt.num,
+                            tries,
+                        )
+                    await self._call("append finish", self._append(unchained))
+        except AuditUnavailable as error:
+            # Loud on purpose: the entry itself is logged so it can be restored by hand.
+            log.error(
+                "AUDIT FINISH LOST: attempt %s (request %s, outcome %s) not recorded in %s after "
+                "%d tries: %s; entry: %s",
+                finish.attempt_id,
+                finish.request_id,
+                finish.outcome,
+                self._stream,
+                tries,
+                error.message,
+                unchained["data"],
+            )
+            return False
+        return True
 
     async def latest(self, count: int) -> list[AttemptView]:
         """The newest ``count`` attempts by start, newest first, each joined with its finish.

@@ -341,7 +341,7 @@ async def test_finish_is_retried_until_redis_comes_back(
     await store.record_start(make_start(1))
     await own_redis.stop()
     task = asyncio.create_task(store.record_finish(make_finish(1, "failed")))
-    await until(lambda: any("retrying in" in r.getMessage() for r in caplog.records))
+    await until(lambda: any(": try 2/" in r.getMessage() for r in caplog.records))
     await own_redis.start()
     assert await task is True
     [view] = await store.latest(1)
