@@ -16,7 +16,9 @@ the attempt.
     ├── AuditUnavailable                  AUDIT_UNAVAILABLE                    503
     ├── PendingActionUnavailable          PENDING_ACTION_UNAVAILABLE           410
     ├── WatchUnavailable                  WATCH_UNAVAILABLE                    503
-    └── WatchNotConfigured                WATCH_NOT_CONFIGURED                 503
+    ├── WatchNotConfigured                WATCH_NOT_CONFIGURED                 503
+    ├── ApprovalRequired                  APPROVAL_REQUIRED                    409
+    └── SelfApprovalRefused               SELF_APPROVAL_REFUSED                403
 
 Lower-level errors (httpx, redis) are translated at the edge with ``raise ... from exc``.
 """
@@ -199,6 +201,22 @@ class WatchNotConfigured(OpsError):
     code = "WATCH_NOT_CONFIGURED"
     http_status = 503
     next_step = "Set WATCH_INTERVAL_S to a positive number of seconds and restart the bot."
+
+
+class ApprovalRequired(OpsError):
+    """A bulk action under the two-person rule has no (or no longer a valid) second approval."""
+
+    code = "APPROVAL_REQUIRED"
+    http_status = 409
+    next_step = "Ask a second operator to approve the action, then run it."
+
+
+class SelfApprovalRefused(OpsError):
+    """The requester of a bulk action tried to approve it: the two-person rule forbids it."""
+
+    code = "SELF_APPROVAL_REFUSED"
+    http_status = 403
+    next_step = "Another operator must approve this action."
 
 
 def all_error_types() -> list[type[OpsError]]:

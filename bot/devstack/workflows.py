@@ -12,6 +12,9 @@
   - `flaky`: raises a retryable error on every attempt with a long retry interval, so the run
     sits in `backing-off`.
 - `PausingWorkflow`: always flaky, but gives up after 2 quick attempts and pauses (Restate 1.5+).
+- `FixableWorkflow`: fails transiently, pausing after 2 quick attempts, until the file named by
+  its input `{"fixedWhen": <path>}` exists; then it succeeds. Creating the file is "deploying
+  the fix", so a test can pause many runs, fix them all at once and resume them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import argparse
 import asyncio
 import signal
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import restate
@@ -72,6 +76,14 @@ async def run_pausing(ctx: WorkflowContext, request: dict[str, Any] | None) -> N
     raise TransientUpstreamError("upstream provider timed out (pausing workflow)")
 
 
+async def run_fixable(ctx: WorkflowContext, request: dict[str, Any]) -> str:
+    """Main handler of FixableWorkflow: fail transiently until ``request["fixedWhen"]`` exists."""
+    fixed_when = str(request.get("fixedWhen", ""))
+    if not fixed_when or not await asyncio.to_thread(Path(fixed_when).exists):
+        raise TransientUpstreamError("upstream provider is down (fixable workflow)")
+    return "fixed"
+
+
 # A long first interval keeps a `flaky` run in `backing-off` for tens of seconds, long enough
 # for tests and for the demo's doctor to see it; it is far below Restate's default of 70 attempts
 # before pausing, so the run stays "backing-off" for a long time.
@@ -114,7 +126,15 @@ pausing_workflow = Workflow("PausingWorkflow", invocation_retry_policy=PAUSING_R
 pausing_workflow.main(name="run")(run_pausing)
 pausing_workflow.handler(name="approve")(approve)
 
-SERVICES: tuple[Workflow, ...] = (identity_recovery_workflow, invitation_workflow, pausing_workflow)
+fixable_workflow = Workflow("FixableWorkflow", invocation_retry_policy=PAUSING_RETRY_POLICY)
+fixable_workflow.main(name="run")(run_fixable)
+
+SERVICES: tuple[Workflow, ...] = (
+    identity_recovery_workflow,
+    invitation_workflow,
+    pausing_workflow,
+    fixable_workflow,
+)
 SERVICE_NAMES: tuple[str, ...] = tuple(str(w.name) for w in SERVICES)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.timestamps import UtcTime
 
@@ -56,6 +56,11 @@ class AttemptFinish(BaseModel):
     finished_at: UtcTime
     error_code: str | None = None
     error_message: str | None = None
+    #: Per-item outcomes of a bulk triage action (``{"id", "outcome", "detail"}``). Left out of
+    #: the entry when None, so every other finish is stored exactly as before.
+    items: list[dict[str, str | None]] | None = Field(
+        default=None, exclude_if=lambda value: value is None
+    )
 
 
 class AttemptView(BaseModel):

@@ -299,6 +299,26 @@ class RestateAdminClient(_HttpApi):
     async def purge_invocation(self, invocation_id: str) -> None:
         await self._request("PATCH", f"/invocations/{_segment(invocation_id)}/purge")
 
+    async def cancel_invocation(self, invocation_id: str) -> None:
+        """Ask it to cancel (1.4+). Paused and backing-off runs stay so until resumed or killed."""
+        await self._request("PATCH", f"/invocations/{_segment(invocation_id)}/cancel")
+
+    async def pause_invocation(self, invocation_id: str) -> None:
+        """Pause a running or backing-off invocation (1.6+); 409 when it is not running."""
+        await self._request("PATCH", f"/invocations/{_segment(invocation_id)}/pause")
+
+    async def resume_invocation(self, invocation_id: str, *, deployment: str = "keep") -> None:
+        """Resume a paused invocation (1.5+) on its pinned deployment (``keep``) or ``latest``."""
+        await self._request(
+            "PATCH",
+            f"/invocations/{_segment(invocation_id)}/resume",
+            params={"deployment": deployment},
+        )
+
+    async def restart_invocation_as_new(self, invocation_id: str) -> None:
+        """Start a completed invocation again with its input (1.5+); 422 for workflows."""
+        await self._request("PATCH", f"/invocations/{_segment(invocation_id)}/restart-as-new")
+
     async def clear_state(self, service: str, key: str) -> None:
         """Replace the keyed state with nothing. Applied at once for workflows, even mid-run."""
         await self._request(
