@@ -63,6 +63,8 @@ class TriageFilter(ApiModel):
     service: str | None = None
     handler: str | None = None
     key: str | None = None
+    #: Keys that start with this text (tenants, batches: ``order-2026-``).
+    key_prefix: str | None = None
     status: list[InvocationStatus] = Field(default_factory=list)
     #: The deployment the invocations are pinned to (``dp_…``).
     deployment: str | None = None
@@ -76,7 +78,7 @@ class TriageFilter(ApiModel):
     newer_than: str | None = None
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
-    @field_validator("service", "handler", "key", "deployment", "error_contains")
+    @field_validator("service", "handler", "key", "key_prefix", "deployment", "error_contains")
     @classmethod
     def _text(cls, value: str | None) -> str | None:
         return None if value is None else _safe("value", value)
@@ -108,6 +110,7 @@ class TriageFilter(ApiModel):
                 ("service", self.service),
                 ("handler", self.handler),
                 ("key", self.key),
+                ("key-prefix", self.key_prefix),
                 ("status", ",".join(self.status) or None),
                 ("deployment", self.deployment),
                 ("error", self.error_contains),
@@ -131,6 +134,8 @@ def where_sql(flt: TriageFilter, now: datetime) -> str:
     ):
         if value is not None:
             conditions.append(f"{column} = {literal(value)}")
+    if flt.key_prefix is not None:
+        conditions.append(f"starts_with(target_service_key, {literal(flt.key_prefix)})")
     if flt.status:
         conditions.append(f"status IN ({', '.join(literal(s) for s in flt.status)})")
     if flt.error_contains is not None:

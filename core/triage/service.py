@@ -22,7 +22,14 @@ from pydantic import Field
 
 from core.audit import AttemptFinish, AttemptStart, AuditLog, Outcome
 from core.authz import can_operate
-from core.errors import AuditUnavailable, InvalidInput, OpsError, PermissionRequired
+from core.errors import (
+    ApprovalRequired,
+    AuditUnavailable,
+    InvalidInput,
+    OpsError,
+    PermissionRequired,
+    SelfApprovalRefused,
+)
 from core.ids import new_id
 from core.models import ApiModel, parse_request
 from core.operations import Attempt, outcome_of
@@ -129,7 +136,7 @@ class Triage:
             selection = await self._select(request)
             version = await self._admin.version()
         except OpsError as exc:
-            await self._end(start, outcome_of(exc), exc)
+            await self._end(start, _outcome(exc), exc)
             raise exc.with_request_id(attempt.request_id) from None
         await self._end(start, "succeeded")
         return Readout(
@@ -151,7 +158,7 @@ class Triage:
         try:
             preview = await self._preview(attempt, request)
         except OpsError as exc:
-            await self._end(start, outcome_of(exc), exc)
+            await self._end(start, _outcome(exc), exc)
             raise exc.with_request_id(attempt.request_id) from None
         await self._end(start, "succeeded")
         return preview
@@ -227,7 +234,7 @@ class Triage:
             action, _ = await self._store.load(action_id)
             await self._store.approve(action_id, attempt.actor.id, _ms(self._now()))
         except OpsError as exc:
-            await self._end(start, outcome_of(exc), exc)
+            await self._end(start, _outcome(exc), exc)
             raise exc.with_request_id(attempt.request_id) from None
         await self._end(start, "succeeded")
         return action
@@ -243,7 +250,7 @@ class Triage:
             refused = await self._begin(
                 attempt, "invocations-execute", {"actionId": action_id}, fail_closed=False
             )
-            await self._end(refused, outcome_of(exc), exc)
+            await self._end(refused, _outcome(exc), exc)
             raise exc.with_request_id(attempt.request_id) from None
         args = {
             "actionId": action.id,
@@ -259,7 +266,7 @@ class Triage:
         try:
             await self._store.claim(action_id, attempt.actor.id, _ms(self._now()))
         except OpsError as exc:
-            await self._end(start, outcome_of(exc), exc)
+            await self._end(start, _outcome(exc), exc)
             raise exc.with_request_id(attempt.request_id) from None
         _, fields = await self._store.load(action_id)
         outcomes, stopped_by = await self._executor.run(action, on_item)
@@ -298,7 +305,7 @@ class Triage:
         try:
             result = await self._store.cancel(action_id, attempt.actor.id)
         except OpsError as exc:
-            await self._end(start, outcome_of(exc), exc)
+            await self._end(start, _outcome(exc), exc)
             raise exc.with_request_id(attempt.request_id) from None
         await self._end(start, "succeeded", message=result)
         return result
@@ -306,7 +313,7 @@ class Triage:
     async def refuse(self, attempt: Attempt, route: TriageRoute, error: OpsError) -> None:
         """Audit a refusal the surface decided (no API key, a body that is not JSON), then raise."""
         start = await self._begin(attempt, route, {}, fail_closed=False)
-        await self._end(start, outcome_of(error), error)
+        await self._end(start, _outcome(error), error)
         raise error.with_request_id(attempt.request_id)
 
     # --- helpers -------------------------------------------------------------------------------
@@ -331,7 +338,7 @@ class Triage:
             return parse_request(model, args) if model is not None else None
         except (PermissionRequired, InvalidInput) as exc:
             start = await self._begin(attempt, route, args, fail_closed=False)
-            await self._end(start, outcome_of(exc), exc)
+            await self._end(start, _outcome(exc), exc)
             raise exc.with_request_id(attempt.request_id) from None
 
     async def _begin(
@@ -401,6 +408,15 @@ def preview_text(action: BulkAction, selection: Selection) -> str:
     if action.needs_approval:
         text += ". A second operator must approve it"
     return text + "."
+
+
+def _outcome(error: OpsError) -> Outcome:
+    """The two-person rule's refusals read as such in the audit: denied, or blocked."""
+    if isinstance(error, SelfApprovalRefused):
+        return "denied"
+    if isinstance(error, ApprovalRequired):
+        return "blocked"
+    return outcome_of(error)
 
 
 def _ms(moment: datetime) -> int:
