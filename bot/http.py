@@ -66,6 +66,10 @@ def build_http_app(services: Services, slack_app: AsyncApp | None = None) -> Sta
         Route(f"{OPERATOR_PATH}/{name}", _operator_endpoint(services, name), methods=["POST"])
         for name in get_args(OperationRoute)
     ]
+    # Imported here: bot.http_triage reuses this module's request helpers.
+    from bot.http_triage import triage_routes
+
+    routes += triage_routes(services)
     routes += [
         Route("/healthz", _healthz, methods=["GET"]),
         Route("/readyz", _readyz_endpoint(services), methods=["GET"]),

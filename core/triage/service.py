@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from pydantic import Field
 
@@ -310,7 +310,7 @@ class Triage:
         await self._end(start, "succeeded", message=result)
         return result
 
-    async def refuse(self, attempt: Attempt, route: TriageRoute, error: OpsError) -> None:
+    async def refuse(self, attempt: Attempt, route: TriageRoute, error: OpsError) -> NoReturn:
         """Audit a refusal the surface decided (no API key, a body that is not JSON), then raise."""
         start = await self._begin(attempt, route, {}, fail_closed=False)
         await self._end(start, _outcome(error), error)

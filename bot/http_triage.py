@@ -1,0 +1,170 @@
+"""HTTP routes for bulk triage of invocations, beside the operator routes (same auth, same errors).
+
+Under ``/api/v2/admin/operator/restate/invocations``:
+
+    POST /query                   a filter (+ ``shown``): counts, first items, actions on offer
+    POST /actions                 ``{"action", "filter", "deployment"?}``: preview, stored
+    GET  /actions/{id}            its state, or its final per-item report
+    POST /actions/{id}/approve    the second operator's approval (two-person rule)
+    POST /actions/{id}/execute    run it on exactly the previewed ids; per-item report
+    POST /actions/{id}/cancel     withdraw it, or stop a running one
+
+``X-Api-Key`` names the actor (401 without one, 403 for a read-only key); errors have the shape
+``{"code", "message", "data", "requestId"}`` with ``X-Request-Id``. Validation, authorization,
+the two-person rule and the audit are core's (``core.triage.service``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bot.http import API_KEY_HEADER, OPERATOR_PATH, _actor, _context, _json, _reason
+from bot.services import Services
+from bot.triage_wiring import build_triage
+from core.authz import ApiKeyring, can_operate
+from core.errors import InvalidInput, OpsError, PermissionRequired, Unauthenticated
+from core.ids import new_request_id
+from core.models import to_json_dict
+from core.operations import Attempt
+from core.triage.service import Triage, TriageRoute
+
+log = logging.getLogger(__name__)
+
+PATH = f"{OPERATOR_PATH}/invocations"
+MAX_BODY_BYTES = 64 * 1024
+_ACTION_ID = re.compile(r"^bulk_[0-9a-f]{32}$")
+
+Handler = Callable[[Triage, Attempt, Request], Awaitable[dict[str, Any]]]
+
+
+def triage_routes(services: Services, triage: Triage | None = None) -> list[Route]:
+    """The triage routes, mounted by ``bot.http.build_http_app``."""
+    triage = triage or build_triage(services)
+    keyring = services.settings.api_keys
+    table: list[tuple[str, str, TriageRoute, Handler]] = [
+        ("POST", "/query", "invocations-query", _query),
+        ("POST", "/actions", "invocations-preview", _preview),
+        ("GET", "/actions/{action_id}", "invocations-status", _status),
+        ("POST", "/actions/{action_id}/approve", "invocations-approve", _approve),
+        ("POST", "/actions/{action_id}/execute", "invocations-execute", _execute),
+        ("POST", "/actions/{action_id}/cancel", "invocations-cancel", _cancel),
+    ]
+    return [
+        Route(PATH + path, _endpoint(triage, keyring, route, handler), methods=[method])
+        for method, path, route, handler in table
+    ]
+
+
+def _endpoint(
+    triage: Triage, keyring: ApiKeyring, route: TriageRoute, handler: Handler
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        request_id = new_request_id()
+        key = keyring.identify(request.headers.get(API_KEY_HEADER))
+        attempt = Attempt(
+            actor=_actor(key),
+            reason=_reason(request),
+            context=_context(request),
+            request_id=request_id,
+        )
+        try:
+            if key is None:
+                await triage.refuse(
+                    attempt, route, Unauthenticated("Missing or unknown X-Api-Key.")
+                )
+            if not can_operate(key.role):
+                # Refused before the body is read: a caller without permission learns nothing.
+                denied = f"{key.name} does not have system operate permission."
+                await triage.refuse(attempt, route, PermissionRequired(denied))
+            body, status = await handler(triage, attempt, request), 200
+        except _BodyRefused as exc:
+            try:
+                await triage.refuse(attempt, route, exc.error)
+            except OpsError as refused:
+                body, status = refused.to_body(), exc.status
+        except OpsError as exc:
+            body, status = exc.with_request_id(request_id).to_body(), exc.http_status
+        except Exception:
+            # The caller still gets the error shape and a request id; the traceback stays here.
+            log.exception("%s failed unexpectedly (request %s)", route, request_id)
+            body = OpsError("Internal error.").with_request_id(request_id).to_body()
+            status = 500
+        actor = attempt.actor.id
+        log.info("%s -> %d actor=%s request_id=%s", route, status, actor, request_id)
+        return _json(body, status, request_id)
+
+    return endpoint
+
+
+async def _query(triage: Triage, attempt: Attempt, request: Request) -> dict[str, Any]:
+    return to_json_dict(await triage.query(attempt, await _body(request)))
+
+
+async def _preview(triage: Triage, attempt: Attempt, request: Request) -> dict[str, Any]:
+    return to_json_dict(await triage.preview(attempt, await _body(request)))
+
+
+async def _status(triage: Triage, attempt: Attempt, request: Request) -> dict[str, Any]:
+    return to_json_dict(await triage.report(attempt, _action_id(request)))
+
+
+async def _approve(triage: Triage, attempt: Attempt, request: Request) -> dict[str, Any]:
+    action = await triage.approve(attempt, _action_id(request))
+    return {
+        "actionId": action.id,
+        "approvedBy": attempt.actor.id,
+        "requestedBy": action.requested_by,
+    }
+
+
+async def _execute(triage: Triage, attempt: Attempt, request: Request) -> dict[str, Any]:
+    return to_json_dict(await triage.execute(attempt, _action_id(request)))
+
+
+async def _cancel(triage: Triage, attempt: Attempt, request: Request) -> dict[str, Any]:
+    action_id = _action_id(request)
+    return {"actionId": action_id, "result": await triage.cancel(attempt, action_id)}
+
+
+def _action_id(request: Request) -> str:
+    action_id = str(request.path_params["action_id"])
+    if not _ACTION_ID.fullmatch(action_id):
+        raise _BodyRefused(
+            InvalidInput("actionId", "must be an id returned by POST .../actions"), 422
+        )
+    return action_id
+
+
+class _BodyRefused(Exception):
+    """The request cannot be read as the route needs (not JSON, too large, a bad id)."""
+
+    def __init__(self, error: InvalidInput, status: int) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.status = status
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    """The body as a JSON object (empty reads as ``{}``)."""
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            raise _BodyRefused(InvalidInput("body", f"must be at most {MAX_BODY_BYTES} bytes"), 413)
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _BodyRefused(InvalidInput("body", "must be valid JSON"), 400) from exc
+    if not isinstance(value, dict):
+        raise _BodyRefused(InvalidInput("body", "must be a JSON object"), 400)
+    return value
