@@ -375,3 +375,31 @@ async def test_actions_an_older_server_lacks_are_not_offered_with_the_reason(
     assert offered["pause"].offered is False
     assert offered["pause"].reason == "needs Restate 1.6+; the server runs 1.5"
     assert offered["resume"].offered is True
+
+
+async def test_two_replicas_racing_to_approve_and_run_an_action_do_each_once(
+    bench: Bench,
+) -> None:
+    """Two replicas share Redis: of two approvals and two runs at once, exactly one of each wins."""
+    await paused_fixable(bench, 3)
+    first, second = bench.triage(), bench.triage()
+    carol = Actor(id="carol", surface="slack", role="operator")
+    flt = {"service": FIXABLE, "keyPrefix": bench.prefix}
+    preview = await first.preview(attempt(ALICE), {"action": "kill", "filter": flt})
+
+    approvals = await asyncio.gather(
+        first.approve(attempt(BOB), preview.action_id),
+        second.approve(attempt(carol), preview.action_id),
+        return_exceptions=True,
+    )
+    runs = await asyncio.gather(
+        first.execute(attempt(ALICE), preview.action_id),
+        second.execute(attempt(BOB), preview.action_id),
+        return_exceptions=True,
+    )
+
+    assert sorted(type(a).__name__ for a in approvals) == ["BulkAction", "PendingActionUnavailable"]
+    reports = [r for r in runs if not isinstance(r, BaseException)]
+    refused = [r for r in runs if isinstance(r, BaseException)]
+    assert [r.done for r in reports] == [3]
+    assert [type(r).__name__ for r in refused] == ["PendingActionUnavailable"]
