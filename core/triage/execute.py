@@ -1,9 +1,10 @@
 """Run a stored bulk action on exactly its previewed invocations, a bounded number at a time.
 
-The filter is never run again. The items are taken in chunks: each chunk is re-read from
-``sys_invocation`` in one query just before its items are acted on, and an item whose state no
-longer fits the action is skipped with the reason (gone, replaced by a new run with the same id,
-or in a status the action does not apply to). At most ``concurrency`` admin calls are in flight.
+The filter is never run again. ``concurrency`` workers take the items in order; the
+items are re-read from ``sys_invocation`` a chunk at a time (one query per chunk, read ahead so
+no worker waits for it), and an item whose state no longer fits the action is skipped with the
+reason (gone, replaced by a new run with the same id, or in a status the action does not apply
+to). At most ``concurrency`` actions are in flight, and one read-ahead query.
 The stop flag is read before each item; once it is set, the items not yet started are skipped
 as "stopped", so the report always says what was and was not done.
 """
@@ -12,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from core.errors import OpsError
 from core.restate.client import RestateAdminClient
@@ -20,7 +22,6 @@ from core.restate.queries import normalize_timestamp
 from core.triage.actions import apply, eligible
 from core.triage.models import BulkAction, ItemOutcome, TriageItem
 from core.triage.select import CurrentState, current_states
-from core.triage.store import BulkActionStore
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,8 @@ DEFAULT_CONCURRENCY = 8
 RECHECK_CHUNK = 100
 
 Progress = Callable[[ItemOutcome], Awaitable[None]]
+#: One chunk's current states, or why they could not be read (its items then fail).
+Rechecked = dict[str, CurrentState] | OpsError
 
 
 def recheck(action: BulkAction, item: TriageItem, now: CurrentState | None) -> str | None:
@@ -47,11 +50,17 @@ def _shown(status: str, result: str | None) -> str:
     return f"{status} ({result})" if status == "completed" and result else status
 
 
+class StopFlag(Protocol):
+    """Where a stop request is read (``BulkActionStore`` in production)."""
+
+    async def stopped_by(self, action_id: str) -> str | None: ...
+
+
 class Executor:
     def __init__(
         self,
         admin: RestateAdminClient,
-        store: BulkActionStore,
+        store: StopFlag,
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
@@ -66,46 +75,57 @@ class Executor:
     ) -> tuple[list[ItemOutcome], str | None]:
         """Outcomes in the previewed order, and who stopped the run (None if nobody did)."""
         outcomes: dict[str, ItemOutcome] = {}
-        slots = asyncio.Semaphore(self._concurrency)
         stopped: list[str] = []
+        items = list(enumerate(action.items))
+        queue = iter(items)  # shared by the workers: each item is taken exactly once
+        chunks: dict[int, asyncio.Task[Rechecked]] = {}
 
         async def record(outcome: ItemOutcome) -> None:
             outcomes[outcome.id] = outcome
             if on_item is not None:
                 await on_item(outcome)
 
-        async def one(item: TriageItem, state: CurrentState | None) -> None:
-            async with slots:
-                if not stopped:
-                    who = await self._stop_requested(action.id)
-                    if who is not None:
-                        stopped.append(who)
-                if stopped:
-                    await record(_skip(item, f"stopped by {stopped[0]} before it was reached"))
-                    return
-                reason = recheck(action, item, state)
-                if reason is not None:
-                    await record(_skip(item, reason))
-                    return
-                await record(await apply(self._admin, action.action, item, action.deployment))
+        def states(group: asyncio.TaskGroup, chunk: int) -> asyncio.Task[Rechecked]:
+            """The re-check of one chunk, started once by whichever worker needs it first."""
+            if chunk not in chunks:
+                part = action.items[chunk * RECHECK_CHUNK : (chunk + 1) * RECHECK_CHUNK]
+                chunks[chunk] = group.create_task(self._recheck([item.id for item in part]))
+            return chunks[chunk]
 
-        for chunk in _chunks(action.items, RECHECK_CHUNK):
+        async def one(group: asyncio.TaskGroup, index: int, item: TriageItem) -> ItemOutcome:
+            if not stopped:
+                who = await self._stop_requested(action.id)
+                if who is not None:
+                    stopped.append(who)
             if stopped:
-                for item in chunk:
-                    await record(_skip(item, f"stopped by {stopped[0]} before it was reached"))
-                continue
-            try:
-                states = await current_states(self._admin, [item.id for item in chunk])
-            except OpsError as exc:
-                for item in chunk:
-                    await record(
-                        ItemOutcome(id=item.id, outcome="failed", detail=f"re-check: {exc.message}")
-                    )
-                continue
-            async with asyncio.TaskGroup() as group:
-                for item in chunk:
-                    group.create_task(one(item, states.get(item.id)))
+                return _skip(item, f"stopped by {stopped[0]} before it was reached")
+            chunk, offset = divmod(index, RECHECK_CHUNK)
+            if offset == RECHECK_CHUNK * 3 // 4 and (chunk + 1) * RECHECK_CHUNK < len(items):
+                states(group, chunk + 1)  # read ahead: the next chunk is ready when needed
+            current = await states(group, chunk)
+            if isinstance(current, OpsError):
+                return ItemOutcome(
+                    id=item.id, outcome="failed", detail=f"re-check: {current.message}"
+                )
+            reason = recheck(action, item, current.get(item.id))
+            if reason is not None:
+                return _skip(item, reason)
+            return await apply(self._admin, action.action, item, action.deployment)
+
+        async def worker(group: asyncio.TaskGroup) -> None:
+            for index, item in queue:
+                await record(await one(group, index, item))
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(self._concurrency, len(items))):
+                group.create_task(worker(group))
         return [outcomes[item.id] for item in action.items], (stopped[0] if stopped else None)
+
+    async def _recheck(self, ids: list[str]) -> Rechecked:
+        try:
+            return await current_states(self._admin, ids)
+        except OpsError as exc:
+            return exc
 
     async def _stop_requested(self, action_id: str) -> str | None:
         try:
@@ -118,7 +138,3 @@ class Executor:
 
 def _skip(item: TriageItem, reason: str) -> ItemOutcome:
     return ItemOutcome(id=item.id, outcome="skipped", detail=reason)
-
-
-def _chunks(items: Sequence[TriageItem], size: int) -> list[Sequence[TriageItem]]:
-    return [items[start : start + size] for start in range(0, len(items), size)]
