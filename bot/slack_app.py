@@ -23,6 +23,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from bot.services import Services
 from bot.settings import SettingsError
 from bot.watcher import watch_control
+from bot.triage_wiring import build_triage
 from handlers.background import Background
 from handlers.blocks.links import Links, ui_url_for
 from handlers.boundary import RedactingWebClient
@@ -95,5 +96,6 @@ def build_slack_app(
             runbook_url=str(settings.runbook_url) if settings.runbook_url else None,
             admin_url=str(settings.restate_admin_url),
         ),
+        triage=build_triage(services),
     )
     return app

@@ -10,6 +10,7 @@ from core.operations import Operations
 from core.pending import PendingActions
 from core.watch.control import WatchControl
 from handlers.actions.details import show_details
+from core.triage.service import Triage
 from handlers.actions.run_pending import run_pending_action
 from handlers.background import Background
 from handlers.blocks.links import Links
@@ -22,6 +23,7 @@ from handlers.home import home_opened
 from handlers.ids import COMMAND, DETAILS_ACTION, RUN_ACTION
 from handlers.payloads import RefuseOddPayloads
 from handlers.views.forms import form_submitted
+from handlers.triage_listeners import register_triage
 
 
 def register_listeners(
@@ -34,6 +36,7 @@ def register_listeners(
     background: Background,
     watch: WatchControl | None = None,
     links: Links | None = None,
+    triage: Triage | None = None,
 ) -> SlackDeps:
     """Register every listener on ``app``, whose client must redact (``handlers.boundary``)."""
     if not isinstance(app.client, RedactingWebClient):
@@ -50,6 +53,8 @@ def register_listeners(
     )
     app.middleware(RedactSlackIO(app.client))
     app.middleware(RefuseOddPayloads(background))
+    if triage is not None:  # first: its matcher takes `/restate invocations …`
+        register_triage(app, deps, triage)
     app.command(COMMAND)(restate_command(deps))
     app.action(RUN_ACTION)(run_pending_action(deps))
     app.action(DETAILS_ACTION)(show_details(deps))

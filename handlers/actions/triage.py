@@ -1,0 +1,229 @@
+"""Clicks on triage buttons: preview an action, run it (or approve and run it), stop it.
+
+* A readout's action button (value: the filter) previews that action now and posts the preview,
+  with the exact ids it stored, in the readout's thread.
+* "Run" (value: the stored action id) runs it; under the two-person rule the button is
+  "Approve and run", and the requester's own click is refused (``SELF_APPROVAL_REFUSED``).
+* While it runs, the preview message shows progress, edited at most once a second, and a Stop
+  button; at the end it shows the totals, and the per-item report goes to the thread.
+* "Cancel"/"Stop" withdraws an action that has not started, or stops a running one.
+
+Errors go to the global error handler (an ephemeral reply with the code and request id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from core.errors import InvalidInput
+from core.operations import Attempt
+from core.triage.models import ItemOutcome
+from core.triage.service import Triage
+from handlers.blocks.format import Rendered, sections
+from handlers.blocks.triage import (
+    PREVIEW_ACTION_PREFIX,
+    final_line,
+    preview_message,
+    progress_message,
+    report_messages,
+    running_line,
+)
+from handlers.deps import Listener, SlackDeps
+from handlers.messages import block_dicts, reply_ephemeral
+from handlers.triage_replies import answered
+
+#: Slack allows about one message update per second.
+PROGRESS_INTERVAL_S = 1.0
+
+
+@dataclass(frozen=True)
+class _Click:
+    user_id: str
+    user_name: str | None
+    channel: str
+    ts: str
+    #: The thread the clicked message belongs to (its own ts when it starts one).
+    thread_ts: str
+    blocks: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, body: dict[str, Any]) -> _Click:
+        user = body.get("user") or {}
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        ts = str(container.get("message_ts") or message.get("ts"))
+        return cls(
+            user_id=str(user.get("id")),
+            user_name=user.get("username") or user.get("name"),
+            channel=str((body.get("channel") or {}).get("id") or container.get("channel_id")),
+            ts=ts,
+            thread_ts=str(message.get("thread_ts") or container.get("thread_ts") or ts),
+            blocks=block_dicts(message.get("blocks")),
+        )
+
+    def context(self, action_id: str | None = None) -> dict[str, str]:
+        context = {"channel": self.channel, "message_ts": self.ts}
+        if action_id:
+            context["bulk_action"] = action_id
+        return context
+
+
+def preview_clicked(deps: SlackDeps, triage: Triage) -> Listener:
+    async def preview(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        await answered(respond, body, _preview(deps, triage, body, action, client))
+
+    return preview
+
+
+def run_clicked(deps: SlackDeps, triage: Triage, *, approve: bool) -> Listener:
+    async def run(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        await answered(respond, body, _run(deps, triage, body, action, client, approve=approve))
+
+    return run
+
+
+def stop_clicked(deps: SlackDeps, triage: Triage) -> Listener:
+    async def stop(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        await answered(respond, body, _stop(deps, triage, body, action, client, respond))
+
+    return stop
+
+
+async def _preview(
+    deps: SlackDeps,
+    triage: Triage,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+) -> None:
+    click = _Click.of(body)
+    choice = str(action["action_id"]).removeprefix(PREVIEW_ACTION_PREFIX)
+    name, _, deployment = choice.partition(":")
+    try:
+        flt = json.loads(str(action.get("value") or "{}"))
+    except ValueError as exc:
+        raise InvalidInput("filter", "the button's filter is not readable") from exc
+    args: dict[str, Any] = {"action": name, "filter": flt}
+    if deployment and deployment != "-":
+        args["deployment"] = deployment
+    actor = await deps.actor(click.user_id, click.user_name)
+    shown = await triage.preview(Attempt(actor=actor, context=click.context()), args)
+    message = preview_message(shown, actor.id)
+    await client.chat_postMessage(
+        channel=click.channel,
+        thread_ts=click.thread_ts,
+        blocks=message.blocks,
+        text=message.text,
+        unfurl_links=False,
+    )
+
+
+async def _run(
+    deps: SlackDeps,
+    triage: Triage,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    *,
+    approve: bool,
+) -> None:
+    click = _Click.of(body)
+    action_id = str(action.get("value") or "")
+    actor = await deps.actor(click.user_id, click.user_name)
+    attempt = Attempt(actor=actor, context=click.context(action_id))
+    if approve:
+        await triage.approve(attempt, action_id)
+    await _execute(triage, attempt, action_id, click, client)
+
+
+async def _stop(
+    deps: SlackDeps,
+    triage: Triage,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
+    click = _Click.of(body)
+    action_id = str(action.get("value") or "")
+    actor = await deps.actor(click.user_id, click.user_name)
+    result = await triage.cancel(Attempt(actor=actor, context=click.context(action_id)), action_id)
+    if result == "cancelled":
+        line = f"🚫 Cancelled by <@{actor.id}>; nothing was changed."
+        blocks = progress_message(click.blocks, line, None)
+        await client.chat_update(channel=click.channel, ts=click.ts, blocks=blocks, text=line)
+        return
+    text = (
+        "Stopping: the invocations in flight finish, the rest are skipped and reported."
+        if result == "stopping"
+        else "This action has already finished."
+    )
+    await reply_ephemeral(respond, Rendered(sections("Triage", [text]), text))
+
+
+async def _execute(
+    triage: Triage, attempt: Attempt, action_id: str, click: _Click, client: AsyncWebClient
+) -> None:
+    """Run the action, editing the preview message with progress at most once per second."""
+    counts = {"done": 0, "skipped": 0, "failed": 0}
+    total = (await triage.report(attempt, action_id)).total
+    last = [0.0]
+    updating: list[asyncio.Task[Any]] = []
+
+    async def show(line: str, running: bool) -> None:
+        blocks = progress_message(click.blocks, line, action_id if running else None)
+        await client.chat_update(channel=click.channel, ts=click.ts, blocks=blocks, text=line)
+
+    async def on_item(outcome: ItemOutcome) -> None:
+        counts[outcome.outcome] += 1
+        now = time.monotonic()
+        if now - last[0] < PROGRESS_INTERVAL_S or any(not t.done() for t in updating):
+            return
+        last[0] = now
+        line = running_line(
+            counts["done"], counts["skipped"], counts["failed"], total, attempt.actor.id
+        )
+        updating.append(asyncio.create_task(show(line, running=True)))
+
+    try:
+        report = await triage.execute(attempt, action_id, on_item)
+    finally:
+        await asyncio.gather(*updating, return_exceptions=True)
+    await show(final_line(report), running=False)
+    for text in report_messages(report):
+        await client.chat_postMessage(
+            channel=click.channel,
+            thread_ts=click.thread_ts,
+            blocks=[b.to_dict() for b in sections(f"Report {report.action_id}", [text])],
+            text=text,
+            unfurl_links=False,
+        )

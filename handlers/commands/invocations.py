@@ -1,0 +1,127 @@
+"""``/restate invocations <filter>``: the triage readout in the channel, with action buttons.
+
+The filter is ``name=value`` words (quote values with spaces), or a bare status::
+
+    /restate invocations service=Checkout status=paused,backing-off error-code=RT0011
+    /restate invocations paused older-than=2h error="connection refused" limit=200
+
+Registered on ``/restate`` with a matcher ahead of the general listener, so the rest of the
+command surface is untouched. The bot must be in the channel: progress edits its own messages.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import shlex
+from datetime import UTC, datetime
+from typing import Any, get_args
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from core.operations import Attempt
+from core.restate.queries import iso_utc
+from core.triage.filter import InvocationStatus
+from core.triage.service import Triage
+from handlers.blocks.triage import readout_message
+from handlers.commands.parse import InvalidCommand
+from handlers.deps import Listener, SlackDeps
+from handlers.messages import post_to_channel
+from handlers.triage_replies import answered
+
+SUBCOMMAND = "invocations"
+USAGE = (
+    "/restate invocations [status…] [service=S] [handler=H] [key=K] [key-prefix=P] "
+    '[status=a,b] [deployment=dp_…] [error="text"] [error-code=RT0011] [older-than=2h] '
+    "[newer-than=15m] [limit=N]"
+)
+SHOWN = 10
+_FIELDS = {
+    "service": "service",
+    "handler": "handler",
+    "key": "key",
+    "key-prefix": "keyPrefix",
+    "status": "status",
+    "deployment": "deployment",
+    "error": "errorContains",
+    "error-code": "errorCode",
+    "older-than": "olderThan",
+    "newer-than": "newerThan",
+    "limit": "limit",
+}
+_STATUSES = frozenset(get_args(InvocationStatus))
+
+
+def is_invocations(text: str) -> bool:
+    words = text.split(maxsplit=1)
+    return bool(words) and words[0].lower() == SUBCOMMAND
+
+
+def parse_filter(text: str) -> dict[str, Any]:
+    """The filter words after ``invocations`` as the HTTP body's fields (values checked by core)."""
+    try:
+        words = shlex.split(html.unescape(text))
+    except ValueError as exc:
+        raise InvalidCommand(f"Cannot read the filter: {exc}.", USAGE) from exc
+    args: dict[str, Any] = {}
+    statuses: list[str] = []
+    for word in words[1:]:
+        name, sep, value = word.partition("=")
+        if not sep:
+            if word.lower() not in _STATUSES:
+                raise InvalidCommand(f"Unknown filter {word!r}.", USAGE)
+            statuses.append(word.lower())
+            continue
+        field = _FIELDS.get(name.lower())
+        if field is None:
+            raise InvalidCommand(f"Unknown filter {name!r}.", USAGE)
+        if field == "status":
+            statuses += [s.strip() for s in value.split(",") if s.strip()]
+        elif field == "limit":
+            if not value.isdigit():
+                raise InvalidCommand(f"limit must be a number, not {value!r}.", USAGE)
+            args[field] = int(value)
+        else:
+            args[field] = value
+    if statuses:
+        args["status"] = statuses
+    return args
+
+
+async def matches_invocations(body: dict[str, Any]) -> bool:
+    """Bolt matcher: the ``/restate`` text starts with ``invocations``."""
+    return is_invocations(str(body.get("text") or ""))
+
+
+def invocations_command(deps: SlackDeps, triage: Triage) -> Listener:
+    """The listener for ``/restate invocations …``; Bolt injects its arguments by name."""
+
+    async def invocations(
+        ack: AsyncAck,
+        command: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        await answered(respond, command, _readout(deps, triage, command, client, respond))
+
+    return invocations
+
+
+async def _readout(
+    deps: SlackDeps,
+    triage: Triage,
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
+    args = parse_filter(command.get("text") or "")
+    channel = str(command["channel_id"])
+    actor = await deps.actor(command["user_id"], command.get("user_name"))
+    attempt = Attempt(actor=actor, context={"channel": channel})
+    readout = await triage.query(attempt, {**args, "shown": SHOWN})
+    filter_json = json.dumps(args, separators=(",", ":"), sort_keys=True)
+    message = readout_message(readout, filter_json, actor.id, iso_utc(datetime.now(UTC)))
+    await post_to_channel(client, respond, channel, lambda threaded: message)

@@ -1,0 +1,26 @@
+"""Register the triage listeners (``/restate invocations`` and its buttons) on a Bolt app.
+
+Called by ``handlers.register.register_listeners`` before the general ``/restate`` listener, so the
+``invocations`` matcher sees the command first.
+"""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt.async_app import AsyncApp
+
+from core.triage.service import Triage
+from handlers.actions.triage import preview_clicked, run_clicked, stop_clicked
+from handlers.blocks.triage import APPROVE_ACTION, PREVIEW_ACTION_PREFIX, RUN_ACTION, STOP_ACTION
+from handlers.commands.invocations import invocations_command, matches_invocations
+from handlers.deps import SlackDeps
+from handlers.ids import COMMAND
+
+
+def register_triage(app: AsyncApp, deps: SlackDeps, triage: Triage) -> None:
+    app.command(COMMAND, matchers=[matches_invocations])(invocations_command(deps, triage))
+    app.action(re.compile(rf"^{re.escape(PREVIEW_ACTION_PREFIX)}"))(preview_clicked(deps, triage))
+    app.action(RUN_ACTION)(run_clicked(deps, triage, approve=False))
+    app.action(APPROVE_ACTION)(run_clicked(deps, triage, approve=True))
+    app.action(STOP_ACTION)(stop_clicked(deps, triage))

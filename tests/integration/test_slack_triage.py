@@ -1,0 +1,108 @@
+"""``/restate invocations`` end to end: signed Slack requests, a real Restate and Redis.
+
+Paused runs of ``FixableWorkflow`` under this test's own key prefix; the readout's kill button
+previews the action in the thread; the requester's approval is refused, a second operator's
+runs it; progress and the report land on the fake Slack.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.devstack import WorkflowIngress
+from core.restate.client import RestateAdminClient
+from tests.integration.conftest import RegisteredWorkflowService, RestateStack
+from tests.integration.slack_harness import (
+    GROUP_MEMBER,
+    OPERATOR,
+    SlackBot,
+    buttons,
+    running_bot,
+)
+from tests.integration.test_triage_live import FIXABLE, discard, until_count
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"s{uuid.uuid4().hex[:8]}-"
+
+
+@pytest.fixture
+async def bot(
+    restate_stack: RestateStack,
+    workflow_service: RegisteredWorkflowService,
+    redis_url: str,
+    redis_prefix: str,
+    prefix: str,
+) -> AsyncIterator[SlackBot]:
+    async with running_bot(
+        admin_url=restate_stack.admin_url,
+        ingress_url=restate_stack.ingress_url,
+        redis_url=redis_url,
+        prefix=redis_prefix,
+    ) as running:
+        try:
+            yield running
+        finally:
+            await discard(running.services.admin, prefix)
+
+
+async def paused_runs(bot: SlackBot, prefix: str, n: int, flag: Path) -> None:
+    ingress_url = bot.services.settings.restate_ingress_url or ""
+    async with WorkflowIngress(ingress_url) as ingress:
+        for i in range(n):
+            await ingress.submit(FIXABLE, f"{prefix}{i}", {"fixedWhen": str(flag)})
+    admin: RestateAdminClient = bot.services.admin
+    assert await until_count(admin, prefix, "status = 'paused'", n) == n
+
+
+async def test_readout_preview_two_person_approval_and_report_in_slack(
+    bot: SlackBot, prefix: str, tmp_path: Path
+) -> None:
+    """Readout with buttons; kill previewed in thread; self-approval refused; gus runs it."""
+    await paused_runs(bot, prefix, 3, tmp_path / "fixed")
+
+    await bot.command(f"invocations paused service={FIXABLE} key-prefix={prefix}")
+    [readout] = await bot.fake.wait_for("chat.postMessage")
+    kill = next(b for b in buttons(readout) if b["text"]["text"] == "Kill (3)")
+    await bot.click(readout, kill, user=OPERATOR)
+    [preview] = await bot.fake.wait_for(
+        "chat.postMessage", lambda c: c.params.get("thread_ts") == readout.answer["ts"]
+    )
+    [approve, cancel] = buttons(preview)
+    _, own = await bot.click(preview, approve, user=OPERATOR)
+    [refused] = await bot.replies(own)
+    await bot.click(preview, approve, user=GROUP_MEMBER)
+    final = (await bot.fake.wait_for("chat.update", lambda c: "Per-item report" in c.text))[0]
+    report = await bot.fake.wait_for(
+        "chat.postMessage", lambda c: c.params.get("thread_ts") == preview.answer["ts"]
+    )
+
+    assert "3 invocation(s)" in readout.text
+    assert "paused 3" in readout.text
+    assert kill["style"] == "danger"
+    assert (approve["text"]["text"], cancel["text"]["text"]) == ("Approve and run", "Cancel")
+    assert refused.params["response_type"] == "ephemeral"
+    assert "SELF_APPROVAL_REFUSED" in refused.text
+    assert "3 done, 0 skipped, 0 failed of 3" in final.text
+    assert f"approved by <@{GROUP_MEMBER}>" in final.text
+    assert str(report[0].params["text"]).count("✅ `inv_") == 3
+    assert await until_count(bot.services.admin, prefix, "status = 'paused'", 0) == 0
+
+
+async def test_bad_filter_words_get_the_usage_privately(bot: SlackBot) -> None:
+    """An unknown filter word is answered ephemerally with the usage; nothing is posted."""
+    _, hook = await bot.command("invocations colour=blue")
+
+    [reply] = await bot.replies(hook)
+
+    assert reply.params["response_type"] == "ephemeral"
+    assert "Unknown filter 'colour'" in reply.text
+    assert "/restate invocations" in reply.text
+    assert bot.fake.calls_to("chat.postMessage") == []
