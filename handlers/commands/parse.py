@@ -18,6 +18,7 @@ _SYNTAX: dict[str, tuple[str, str]] = {
     "redeploy": ("/restate redeploy [serviceUrl]", "register the live service URL again"),
     "cleanup": ("/restate cleanup [<serviceUrl> [force-drain]]", "delete stale deployments"),
     "recover": ("/restate recover [<serviceName> <serviceKey> [reason…]]", "clear a failed key"),
+    "invocations": ("/restate invocations [filter…]", "select invocations, act on them in bulk"),
     "audit": ("/restate audit [n]", "the latest n audited attempts (operators)"),
     "watch": ("/restate watch", "alert this channel when doctor finds trouble"),
     "unwatch": ("/restate unwatch", "stop alerting this channel"),

@@ -1,0 +1,183 @@
+"""The Slack triage surface's pure parts: filter words and the Block Kit it renders."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core.triage.models import ActionOffer, BulkReport, ItemOutcome, Readout, TriageItem
+from core.triage.service import Preview
+from handlers.blocks.triage import (
+    APPROVE_ACTION,
+    RUN_ACTION,
+    STOP_ACTION,
+    preview_message,
+    progress_message,
+    readout_message,
+    report_messages,
+)
+from handlers.commands.invocations import is_invocations, parse_filter
+from handlers.commands.parse import InvalidCommand
+
+NOW = "2026-12-02T07:00:00.000Z"
+
+
+def test_filter_words_become_the_routes_fields() -> None:
+    """Bare statuses, name=value pairs, quoted text and a numeric limit."""
+    args = parse_filter(
+        "invocations paused service=Checkout status=backing-off,suspended"
+        ' error="conn &amp; refused"'
+        " error-code=RT0011 older-than=2h key-prefix=tenant-7 limit=200"
+    )
+    assert args == {
+        "service": "Checkout",
+        "status": ["paused", "backing-off", "suspended"],
+        "errorContains": "conn & refused",
+        "errorCode": "RT0011",
+        "olderThan": "2h",
+        "keyPrefix": "tenant-7",
+        "limit": 200,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("invocations colour=blue", "Unknown filter 'colour'."),
+        ("invocations sleeping", "Unknown filter 'sleeping'."),
+        ("invocations limit=many", "limit must be a number, not 'many'."),
+        ('invocations error="open', "Cannot read the filter: No closing quotation."),
+    ],
+)
+def test_bad_filter_words_say_what_is_wrong(text: str, problem: str) -> None:
+    """Each refusal names the word; the usage comes with it."""
+    with pytest.raises(InvalidCommand) as caught:
+        parse_filter(text)
+    assert caught.value.problem == problem
+    assert caught.value.usage.startswith("/restate invocations")
+
+
+def test_only_the_invocations_subcommand_is_taken() -> None:
+    """The matcher leaves every other /restate command to the general listener."""
+    assert [is_invocations(t) for t in ("invocations", "Invocations x", "doctor", "")] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+
+
+def _readout(offers: list[ActionOffer]) -> Readout:
+    item = TriageItem(
+        id="inv_1",
+        service="Wf",
+        key="k1",
+        handler="run",
+        status="paused",
+        created_at="2026-12-02T06:00:00.000Z",
+        error_code="RT0007",
+        error="Exception('boom')",
+    )
+    return Readout(
+        filter="status=paused",
+        total=1500,
+        selected=1000,
+        capped=True,
+        by_status={"paused": 1500},
+        by_service={"Wf": 1500},
+        items=[item],
+        actions=offers,
+        server_version="1.7.12",
+    )
+
+
+def test_readout_offers_buttons_only_for_offered_actions() -> None:
+    """Kill and both resume variants are buttons carrying the filter; pause's reason is shown."""
+    offers = [
+        ActionOffer(action="kill", offered=True, applies_to=1000, destructive=True),
+        ActionOffer(action="resume", offered=True, applies_to=1000),
+        ActionOffer(
+            action="pause", offered=False, reason="needs Restate 1.6+; the server runs 1.5"
+        ),
+        ActionOffer(action="purge", offered=False, reason="no selected invocation applies"),
+    ]
+    message = readout_message(_readout(offers), '{"status":["paused"]}', "U1", NOW)
+    blocks = [b.to_dict() for b in message.blocks]
+    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    text = json.dumps(blocks)
+
+    assert [(b["text"]["text"], b["action_id"]) for b in buttons] == [
+        ("Kill (1000)", "restate.triage.preview:kill:-"),
+        ("Resume (1000)", "restate.triage.preview:resume:keep"),
+        ("Resume on latest (1000)", "restate.triage.preview:resume:latest"),
+    ]
+    assert {b["value"] for b in buttons} == {'{"status":["paused"]}'}
+    assert "capped at 1000 of 1500" in text
+    assert "pause: needs Restate 1.6+" in text
+    assert "1h ago" in text
+
+
+def test_preview_needing_approval_has_approve_and_cancel() -> None:
+    """Under the two-person rule the run button is Approve and run, behind a danger confirm."""
+    preview = Preview(
+        action_id="bulk_x",
+        action="kill",
+        filter="status=paused",
+        count=3,
+        total_matched=3,
+        capped=False,
+        needs_approval=True,
+        requested_by="U1",
+        expires_in_s=900,
+        items=[{"id": "inv_1", "status": "paused"}],
+        text="Kill 3 invocation(s) matching status=paused.",
+    )
+    blocks = [b.to_dict() for b in preview_message(preview, "U1").blocks]
+    [run, cancel] = next(b for b in blocks if b["type"] == "actions")["elements"]
+
+    assert (run["action_id"], run["value"], run["confirm"]["style"]) == (
+        APPROVE_ACTION,
+        "bulk_x",
+        "danger",
+    )
+    assert (cancel["action_id"], cancel["value"]) == (STOP_ACTION, "bulk_x")
+    assert RUN_ACTION != APPROVE_ACTION
+
+
+def test_progress_replaces_the_buttons_and_keeps_a_stop_button_while_running() -> None:
+    """Running: a status line with Stop; finished: the line alone."""
+    before: list[dict[str, object]] = [
+        {"type": "actions", "block_id": "restate.triage.actions", "elements": []}
+    ]
+    running = progress_message(before, "⏳ 3/10", "bulk_x")
+    done = progress_message(running, "✅ done", None)
+
+    assert [b["block_id"] for b in running] == ["restate.triage.status"]
+    assert running[0]["accessory"]["action_id"] == STOP_ACTION  # type: ignore[index]
+    assert "accessory" not in done[0]
+
+
+def test_report_lists_failures_and_skips_first() -> None:
+    """The thread report starts with what needs attention."""
+    report = BulkReport(
+        action_id="bulk_x",
+        action="kill",
+        state="finished",
+        requested_by="U1",
+        total=3,
+        done=1,
+        skipped=1,
+        failed=1,
+        items=[
+            ItemOutcome(id="inv_a", outcome="done"),
+            ItemOutcome(id="inv_b", outcome="skipped", detail="no longer exists (was paused)"),
+            ItemOutcome(id="inv_c", outcome="failed", detail="answered 500"),
+        ],
+    )
+    [text] = report_messages(report)
+    assert text.splitlines() == [
+        "❌ `inv_c` failed — answered 500",
+        "⏭ `inv_b` skipped — no longer exists (was paused)",
+        "✅ `inv_a` done",
+    ]
