@@ -268,8 +268,14 @@ class Triage:
         except OpsError as exc:
             await self._end(start, _outcome(exc), exc)
             raise exc.with_request_id(attempt.request_id) from None
-        _, fields = await self._store.load(action_id)
-        outcomes, stopped_by = await self._executor.run(action, on_item)
+        try:
+            _, fields = await self._store.load(action_id)
+            outcomes, stopped_by = await self._executor.run(action, on_item)
+        except BaseException as exc:
+            # A bug, a lost Redis or a cancelled task: the audit says the run broke off.
+            message = f"the run broke off: {type(exc).__name__}: {exc}"
+            await self._end(start, "failed", message=message)
+            raise
         report = BulkReport(
             action_id=action.id,
             action=action.action,

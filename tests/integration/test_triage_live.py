@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -403,3 +404,28 @@ async def test_two_replicas_racing_to_approve_and_run_an_action_do_each_once(
     refused = [r for r in runs if isinstance(r, BaseException)]
     assert [r.done for r in reports] == [3]
     assert [type(r).__name__ for r in refused] == ["PendingActionUnavailable"]
+
+
+async def test_an_expired_approval_must_be_given_again(bench: Bench) -> None:
+    """Eleven minutes after bob's approval (the window is ten) the run is refused until renewed."""
+    await paused_fixable(bench, 1)
+    clock = [datetime(2026, 12, 2, 7, 0, tzinfo=UTC)]
+    triage = Triage(
+        admin=bench.admin,
+        audit=bench.audit,
+        store=BulkActionStore(
+            bench.redis, prefix=f"{bench.prefix}store:", approval_ttl=timedelta(minutes=10)
+        ),
+        now=lambda: clock[0],
+    )
+    flt = {"service": FIXABLE, "keyPrefix": bench.prefix}
+    preview = await triage.preview(attempt(ALICE), {"action": "kill", "filter": flt})
+    await triage.approve(attempt(BOB), preview.action_id)
+    clock[0] += timedelta(minutes=11)
+
+    with pytest.raises(ApprovalRequired, match="expired"):
+        await triage.execute(attempt(ALICE), preview.action_id)
+    await triage.approve(attempt(BOB), preview.action_id)
+    report = await triage.execute(attempt(ALICE), preview.action_id)
+
+    assert report.done == 1
