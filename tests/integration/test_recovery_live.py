@@ -18,6 +18,7 @@ import pytest
 
 from bot.devstack import RestateServer, WorkflowIngress, WorkflowService
 from bot.devstack.waiting import discarded_afterwards, invocation_row, wait_for_status
+from bot.devstack.workflows import SERVICE_NAMES
 from core.errors import AdminUnreachable, DeploymentNotFound, InvalidInput, WorkflowRetryBlocked
 from core.models import (
     CleanupItem,
@@ -449,7 +450,7 @@ async def test_force_false_on_a_changed_deployment_is_a_silent_no_op(
     assert unforced.deployment_id == registered.deployment_id
     assert unforced_services == {RECOVERY}
     assert forced.deployment_id == registered.deployment_id
-    assert forced_services == {RECOVERY, INVITATION, PAUSING}
+    assert forced_services == set(SERVICE_NAMES)
 
 
 # --- cleanup-stale-deployments ------------------------------------------------------------------
