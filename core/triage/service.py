@@ -33,7 +33,7 @@ from core.errors import (
 from core.ids import new_id
 from core.models import ApiModel, parse_request
 from core.operations import Attempt, outcome_of
-from core.redact import sanitize
+from core.redact import redact_text, sanitize
 from core.restate.client import RestateAdminClient
 from core.restate.queries import iso_utc
 from core.triage.actions import applicable, offers
@@ -294,7 +294,10 @@ class Triage:
             await self._store.finish(report)
         except OpsError as exc:
             log.error("report of %s not stored: %s", action.id, exc.message)
-        items = [o.model_dump(mode="json") for o in outcomes]
+        items = [
+            {**o.model_dump(mode="json"), "detail": o.detail and redact_text(o.detail)}
+            for o in outcomes
+        ]
         summary = f"{report.done} done, {report.skipped} skipped, {report.failed} failed" + (
             f"; stopped by {stopped_by}" if stopped_by else ""
         )

@@ -338,9 +338,12 @@ async def test_filters_by_error_code_text_and_age_select_on_the_real_server(
     no_text = await triage.query(attempt(ALICE), {**base, "errorContains": "100%_nothing'"})
     old = await triage.query(attempt(ALICE), {**base, "olderThan": "1h"})
     new = await triage.query(attempt(ALICE), {**base, "newerThan": "1h"})
+    everything = await triage.query(attempt(ALICE), {"shown": 0})
 
     assert (by_code.total, by_text.total, no_text.total) == (2, 2, 0)
     assert (old.total, new.total) == (0, 2)
+    assert everything.total >= 2
+    assert everything.items == []
 
 
 class _OldServer(httpx.AsyncBaseTransport):
