@@ -8,6 +8,7 @@ the attempt.
     ├── InvalidInput                      INVALID_INPUT                        422 (400: no JSON)
     ├── Unauthenticated                   UNAUTHENTICATED                      401
     ├── PermissionRequired                OFFCHAIN_USER_PERMISSION_REQUIRED    403
+    │   └── SelfApprovalRefused           SELF_APPROVAL_REFUSED                403
     ├── AdminUnreachable                  RESTATE_ADMIN_UNREACHABLE            503
     ├── AdminRequestFailed                RESTATE_ADMIN_REQUEST_FAILED         502
     ├── DeploymentNotFound                RESTATE_DEPLOYMENT_NOT_FOUND         404
@@ -17,8 +18,7 @@ the attempt.
     ├── PendingActionUnavailable          PENDING_ACTION_UNAVAILABLE           410
     ├── WatchUnavailable                  WATCH_UNAVAILABLE                    503
     ├── WatchNotConfigured                WATCH_NOT_CONFIGURED                 503
-    ├── ApprovalRequired                  APPROVAL_REQUIRED                    409
-    └── SelfApprovalRefused               SELF_APPROVAL_REFUSED                403
+    └── ApprovalRequired                  APPROVAL_REQUIRED                    409
 
 Lower-level errors (httpx, redis) are translated at the edge with ``raise ... from exc``.
 """
@@ -211,7 +211,7 @@ class ApprovalRequired(OpsError):
     next_step = "Ask a second operator to approve the action, then run it."
 
 
-class SelfApprovalRefused(OpsError):
+class SelfApprovalRefused(PermissionRequired):
     """The requester of a bulk action tried to approve it: the two-person rule forbids it."""
 
     code = "SELF_APPROVAL_REFUSED"
