@@ -91,7 +91,7 @@ def readout_lines(readout: Readout) -> list[str]:
 
 def preview_lines(preview: Preview) -> list[str]:
     lines = [preview.text, f"action id: {preview.action_id}"]
-    lines += [f"  {item['id']}  {item.get('status')}" for item in preview.items]
+    lines += [f"  {item.id}  {item.status}" for item in preview.items]
     if preview.count > len(preview.items):
         lines.append(f"  … and {preview.count - len(preview.items)} more")
     return lines

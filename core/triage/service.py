@@ -46,6 +46,7 @@ from core.triage.models import (
     Readout,
     ResumeDeployment,
     Selection,
+    TriageItem,
 )
 from core.triage.select import select_invocations
 from core.triage.store import BulkActionStore, CancelResult
@@ -99,7 +100,7 @@ class Preview(ApiModel):
     needs_approval: bool
     requested_by: str
     expires_in_s: int
-    items: list[Any]
+    items: list[TriageItem]
     text: str
 
 
@@ -201,7 +202,7 @@ class Triage:
             needs_approval=action.needs_approval,
             requested_by=action.requested_by,
             expires_in_s=int(self._action_ttl.total_seconds()),
-            items=[item.model_dump(mode="json", by_alias=True) for item in items[: request.shown]],
+            items=items[: request.shown],
             text=preview_text(action, selection),
         )
 

@@ -158,9 +158,7 @@ def preview_message(preview: Preview, requested_by: str) -> Rendered:
         ),
         *sections("What will change", [esc(preview.text)]),
     ]
-    ids = [
-        f"• {code(str(item['id']), 60)} {esc(str(item.get('status')))}" for item in preview.items
-    ]
+    ids = [f"• {code(item.id, 60)} {esc(item.status)}" for item in preview.items]
     if ids:
         blocks += sections(f"First {len(ids)} of {preview.count}", ids)
     confirm = ConfirmObject(

@@ -225,7 +225,7 @@ async def test_ids_that_changed_between_preview_and_execution_are_skipped_with_r
     triage = bench.triage(two_person=frozenset())
     flt = {"service": FIXABLE, "keyPrefix": bench.prefix}
     preview = await triage.preview(attempt(ALICE), {"action": "kill", "filter": flt})
-    ids = {item["id"]: item["key"] for item in preview.items}
+    ids = {item.id: item.key for item in preview.items}
     by_key = {key: i for i, key in ids.items()}
     await bench.admin.kill_invocation(by_key[keys[0]])
     await bench.admin.kill_invocation(by_key[keys[1]])

@@ -130,7 +130,7 @@ def test_preview_needing_approval_has_approve_and_cancel() -> None:
         needs_approval=True,
         requested_by="U1",
         expires_in_s=900,
-        items=[{"id": "inv_1", "status": "paused"}],
+        items=[TriageItem(id="inv_1", service="Wf", status="paused")],
         text="Kill 3 invocation(s) matching status=paused.",
     )
     blocks = [b.to_dict() for b in preview_message(preview, "U1").blocks]
