@@ -21,8 +21,8 @@ from typing import Any
 
 from core.models import to_json_dict
 from core.operations import Attempt
-from core.triage.models import BulkReport, Readout
-from core.triage.service import Preview, Triage
+from core.triage.models import BulkReport, Preview, Readout
+from core.triage.service import Triage
 
 #: Option name (as the parser stores it) -> field of the HTTP body.
 FILTER_FIELDS = {

@@ -30,8 +30,10 @@ from core.triage.models import (
     ACTION_NAMES,
     ActionName,
     ActionOffer,
+    BulkAction,
     ItemOutcome,
     ResumeDeployment,
+    Selection,
     TriageItem,
 )
 
@@ -193,3 +195,27 @@ async def _recover(admin: RestateAdminClient, item: TriageItem) -> str:
     request = parse_request(RecoverRequest, {"serviceName": item.service, "serviceKey": item.key})
     response = await recover_stuck_workflow(admin, request)
     return "; ".join(["key reset", *response.warnings])
+
+
+def preview_text(action: BulkAction, selection: Selection) -> str:
+    """One sentence for confirm dialogs and prompts: what runs, on how many, and what not."""
+    verb = {
+        "kill": "Kill",
+        "cancel": "Cancel",
+        "purge": "Purge",
+        "pause": "Pause",
+        "resume": "Resume",
+        "recover": "Recover the workflow keys of",
+        "restart-as-new": "Restart as new",
+    }[action.action]
+    text = f"{verb} {len(action.items)} invocation(s) matching {action.filter}"
+    if action.action == "resume":
+        text += f" on the {action.deployment} deployment"
+    left = selection.total - len(action.items)
+    if selection.capped:
+        text += f"; {selection.total} match, only the first {len(selection.items)} were selected"
+    elif left:
+        text += f"; {left} other match(es) are in a state it does not apply to"
+    if action.needs_approval:
+        text += ". A second operator must approve it"
+    return text + "."

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from core.models import ApiModel
-from core.triage.filter import TriageFilter
+from core.triage.filter import MAX_LIMIT, TriageFilter
 
 ActionName = Literal["kill", "cancel", "purge", "pause", "resume", "recover", "restart-as-new"]
 ACTION_NAMES: tuple[ActionName, ...] = (
@@ -25,6 +25,7 @@ ACTION_NAMES: tuple[ActionName, ...] = (
 ResumeDeployment = Literal["latest", "keep"]
 ActionState = Literal["pending", "approved", "running", "finished", "cancelled"]
 ItemOutcomeKind = Literal["done", "skipped", "failed"]
+DEFAULT_SHOWN = 20
 
 
 class TriageItem(ApiModel):
@@ -139,3 +140,38 @@ class BulkReport(ApiModel):
     @property
     def finished_items(self) -> int:
         return self.done + self.skipped + self.failed
+
+
+# --- requests and the preview --------------------------------------------------------------
+
+
+class QueryRequest(TriageFilter):
+    """A filter, plus how many of the selected invocations the readout lists."""
+
+    shown: int = Field(default=DEFAULT_SHOWN, ge=0, le=MAX_LIMIT)
+
+
+class ActionRequest(ApiModel):
+    action: ActionName
+    filter: TriageFilter = TriageFilter()
+    #: resume only: ``latest`` re-pins onto the newest deployment; ``keep`` (default) does not.
+    deployment: ResumeDeployment | None = None
+    shown: int = Field(default=DEFAULT_SHOWN, ge=0, le=MAX_LIMIT)
+
+
+class Preview(ApiModel):
+    """A stored bulk action as the preview shows it: its id, what it acts on, who must approve."""
+
+    action_id: str
+    action: ActionName
+    deployment: ResumeDeployment | None = None
+    filter: str
+    #: How many invocations it will act on: exactly these ids, never re-selected.
+    count: int
+    total_matched: int
+    capped: bool
+    needs_approval: bool
+    requested_by: str
+    expires_in_s: int
+    items: list[TriageItem]
+    text: str

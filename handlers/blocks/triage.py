@@ -21,8 +21,7 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
 )
 
-from core.triage.models import ActionOffer, BulkReport, ItemOutcome, Readout, TriageItem
-from core.triage.service import Preview
+from core.triage.models import ActionOffer, BulkReport, ItemOutcome, Preview, Readout, TriageItem
 from handlers.blocks.format import (
     BUTTON_TEXT,
     CONFIRM_TEXT,

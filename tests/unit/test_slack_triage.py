@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from core.triage.models import ActionOffer, BulkReport, ItemOutcome, Readout, TriageItem
-from core.triage.service import Preview
+from core.triage.models import ActionOffer, BulkReport, ItemOutcome, Preview, Readout, TriageItem
 from handlers.blocks.triage import (
     APPROVE_ACTION,
     RUN_ACTION,

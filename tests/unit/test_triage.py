@@ -11,9 +11,8 @@ from core.models import parse_request
 from core.triage.actions import applicable, offers
 from core.triage.execute import recheck
 from core.triage.filter import TriageFilter, where_sql
-from core.triage.models import BulkAction, TriageItem
+from core.triage.models import ActionRequest, BulkAction, TriageItem
 from core.triage.select import CurrentState
-from core.triage.service import ActionRequest
 
 NOW = datetime(2026, 12, 2, 7, 0, 0, tzinfo=UTC)
 
