@@ -103,8 +103,14 @@ def _buttons(offers: Sequence[ActionOffer], filter_json: str) -> list[ButtonElem
     return result[:25]
 
 
-def readout_message(readout: Readout, filter_json: str, requested_by: str, now: str) -> Rendered:
-    """Counts, the first invocations, and one button per offered action (a preview on click)."""
+def readout_message(
+    readout: Readout, filter_json: str, requested_by: str, now: str, *, threaded: bool = True
+) -> Rendered:
+    """Counts, the first invocations, and one button per offered action (a preview on click).
+
+    ``threaded`` is False when the bot is not in the channel: the readout is still shown, but
+    without buttons, since previews and progress need messages the bot can post and edit.
+    """
     shown = f"first {len(readout.items)} of " if readout.total > len(readout.items) else ""
     title = f"🔎 {readout.total} invocation(s): {readout.filter}"
     blocks: list[Block] = [
@@ -132,8 +138,15 @@ def readout_message(readout: Readout, filter_json: str, requested_by: str, now: 
         if not offer.offered and offer.reason and offer.reason.startswith("needs")
     ]
     elements = _buttons(readout.actions, filter_json) if len(filter_json) <= MAX_VALUE else []
-    if elements:
+    if elements and threaded:
         blocks.append(ActionsBlock(elements=elements, block_id=ACTIONS_BLOCK))
+    elif elements:
+        blocks.append(
+            _context(
+                ":information_source: Invite me to this channel (`/invite`) to act on these "
+                "invocations from here: previews, progress and reports are my own messages."
+            )
+        )
     if not_offered:
         blocks.append(_context("Not offered by this server: " + "; ".join(not_offered)))
     text = fallback(

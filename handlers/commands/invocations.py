@@ -123,5 +123,10 @@ async def _readout(
     attempt = Attempt(actor=actor, context={"channel": channel})
     readout = await triage.query(attempt, {**args, "shown": SHOWN})
     filter_json = json.dumps(args, separators=(",", ":"), sort_keys=True)
-    message = readout_message(readout, filter_json, actor.id, iso_utc(datetime.now(UTC)))
-    await post_to_channel(client, respond, channel, lambda threaded: message)
+    now = iso_utc(datetime.now(UTC))
+    await post_to_channel(
+        client,
+        respond,
+        channel,
+        lambda threaded: readout_message(readout, filter_json, actor.id, now, threaded=threaded),
+    )

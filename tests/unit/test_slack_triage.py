@@ -180,3 +180,13 @@ def test_report_lists_failures_and_skips_first() -> None:
         "⏭ `inv_b` skipped — no longer exists (was paused)",
         "✅ `inv_a` done",
     ]
+
+
+def test_a_readout_the_bot_cannot_follow_up_has_no_buttons_and_says_why() -> None:
+    """Outside the channel the readout is shown, with an invitation instead of buttons."""
+    offers = [ActionOffer(action="kill", offered=True, applies_to=1, destructive=True)]
+    message = readout_message(_readout(offers), "{}", "U1", NOW, threaded=False)
+    blocks = [b.to_dict() for b in message.blocks]
+
+    assert [b for b in blocks if b["type"] == "actions"] == []
+    assert "Invite me to this channel" in json.dumps(blocks)
