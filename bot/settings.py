@@ -29,6 +29,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.authz import Allowlist, ApiKeyring
+from core.triage.names import ACTION_NAMES
 
 
 class SettingsError(Exception):
@@ -94,6 +95,13 @@ class Settings(BaseSettings):
     watch_zombies_min: int = Field(default=1, ge=1)
     watch_draining_min: float = Field(default=60.0, gt=0)
     watch_prefix: str = Field(default="restate-ops:watch:", min_length=1)
+    # Triage: bulk actions on invocations (README "Triage")
+    triage_concurrency: int = Field(default=8, ge=1, le=64)
+    #: Actions a second operator must approve (``kill,purge,recover``); empty: none.
+    triage_two_person_actions: Annotated[frozenset[str], NoDecode] = frozenset(
+        {"kill", "purge", "recover"}
+    )
+    triage_approval_ttl_s: int = Field(default=600, gt=0)
 
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=3000, ge=1, le=65535, validation_alias=AliasChoices("PORT", "port"))
@@ -111,6 +119,17 @@ class Settings(BaseSettings):
     @classmethod
     def _allowlist(cls, value: Any) -> Any:
         return Allowlist.parse(value) if isinstance(value, str) and value.strip() else value
+
+    @field_validator("triage_two_person_actions", mode="before")
+    @classmethod
+    def _action_names(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        names = frozenset(part.strip() for part in value.split(",") if part.strip())
+        unknown = sorted(names - set(ACTION_NAMES))
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not one of {', '.join(ACTION_NAMES)}")
+        return names
 
     @field_validator("operator_api_keys", "readonly_api_keys")
     @classmethod

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from bot.cli.exits import ExitCode, exit_code_table
+from bot.cli.invocations_cli import invocations
 
 if TYPE_CHECKING:
     from bot.cli.terminal import Io
@@ -49,6 +50,7 @@ audit = typer.Typer(
     help="Read and check the audit trail.", no_args_is_help=True, rich_markup_mode=None
 )
 app.add_typer(audit, name="audit")
+app.add_typer(invocations, name="invocations")
 
 Json = Annotated[
     bool, typer.Option("--json", help="Print JSON for scripts (errors too) instead of text.")

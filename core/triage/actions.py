@@ -27,8 +27,6 @@ from core.models import RecoverRequest, parse_request
 from core.recovery import recover_stuck_workflow
 from core.restate.client import RestateAdminClient
 from core.triage.models import (
-    ACTION_NAMES,
-    ActionName,
     ActionOffer,
     BulkAction,
     ItemOutcome,
@@ -36,6 +34,7 @@ from core.triage.models import (
     Selection,
     TriageItem,
 )
+from core.triage.names import ACTION_NAMES, ActionName
 
 Eligible = Callable[[TriageItem, str, str | None], bool]
 

@@ -11,17 +11,8 @@ from pydantic import Field
 
 from core.models import ApiModel
 from core.triage.filter import MAX_LIMIT, TriageFilter
+from core.triage.names import ActionName
 
-ActionName = Literal["kill", "cancel", "purge", "pause", "resume", "recover", "restart-as-new"]
-ACTION_NAMES: tuple[ActionName, ...] = (
-    "kill",
-    "cancel",
-    "purge",
-    "pause",
-    "resume",
-    "recover",
-    "restart-as-new",
-)
 ResumeDeployment = Literal["latest", "keep"]
 ActionState = Literal["pending", "approved", "running", "finished", "cancelled"]
 ItemOutcomeKind = Literal["done", "skipped", "failed"]

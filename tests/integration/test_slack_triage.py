@@ -54,7 +54,7 @@ async def bot(
 
 
 async def paused_runs(bot: SlackBot, prefix: str, n: int, flag: Path) -> None:
-    ingress_url = bot.services.settings.restate_ingress_url or ""
+    ingress_url = str(bot.services.settings.restate_ingress_url)
     async with WorkflowIngress(ingress_url) as ingress:
         for i in range(n):
             await ingress.submit(FIXABLE, f"{prefix}{i}", {"fixedWhen": str(flag)})

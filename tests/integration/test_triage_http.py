@@ -67,7 +67,7 @@ async def api(
 
 
 async def paused(api: Api, n: int, tmp: str) -> None:
-    ingress_url = api.services.settings.restate_ingress_url or ""
+    ingress_url = str(api.services.settings.restate_ingress_url)
     async with WorkflowIngress(ingress_url) as ingress:
         for i in range(n):
             await ingress.submit(FIXABLE, f"{api.prefix}{i}", {"fixedWhen": tmp})
