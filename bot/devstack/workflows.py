@@ -15,6 +15,8 @@
 - `FixableWorkflow`: fails transiently, pausing after 2 quick attempts, until the file named by
   its input `{"fixedWhen": <path>}` exists; then it succeeds. Creating the file is "deploying
   the fix", so a test can pause many runs, fix them all at once and resume them.
+- `EchoService` (a plain service, not a workflow), handler `echo`: returns its input. Its journal
+  is kept for an hour, so a completed invocation can be restarted as new (Restate 1.5+).
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from typing import Any
 
 import restate
 from restate import (
+    Context,
     InvocationRetryPolicy,
+    Service,
     TerminalError,
     Workflow,
     WorkflowContext,
@@ -129,11 +133,21 @@ pausing_workflow.handler(name="approve")(approve)
 fixable_workflow = Workflow("FixableWorkflow", invocation_retry_policy=PAUSING_RETRY_POLICY)
 fixable_workflow.main(name="run")(run_fixable)
 
-SERVICES: tuple[Workflow, ...] = (
+
+async def echo(ctx: Context, value: Any) -> Any:
+    """Handler of EchoService: returns its input."""
+    return value
+
+
+echo_service = Service("EchoService", journal_retention=timedelta(hours=1))
+echo_service.handler(name="echo")(echo)
+
+SERVICES: tuple[Workflow | Service, ...] = (
     identity_recovery_workflow,
     invitation_workflow,
     pausing_workflow,
     fixable_workflow,
+    echo_service,
 )
 SERVICE_NAMES: tuple[str, ...] = tuple(str(w.name) for w in SERVICES)
 

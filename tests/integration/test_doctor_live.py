@@ -75,7 +75,10 @@ async def test_healthy_stack_lists_the_registered_deployment_and_services(
         sorted(SERVICE_NAMES),
     )
     assert {s.name for s in report.services.items} >= set(SERVICE_NAMES)
-    assert {s.type for s in report.services.items if s.name in SERVICE_NAMES} == {"Workflow"}
+    assert {s.type for s in report.services.items if s.name in SERVICE_NAMES} == {
+        "Workflow",
+        "Service",  # EchoService (triage's restart-as-new)
+    }
     shown = to_json_dict(report)
     datetime.strptime(shown["checkedAt"], ISO_UTC_MS)  # raises if not ISO 8601 UTC
     datetime.strptime(to_json_dict(item)["createdAt"] or "", ISO_UTC_MS)

@@ -36,6 +36,7 @@ pytestmark = pytest.mark.integration
 
 FIXABLE = "FixableWorkflow"
 RECOVERY = "IdentityRecoveryWorkflow"
+ECHO = "EchoService"
 ALICE = Actor(id="alice", surface="http", role="operator")
 BOB = Actor(id="bob", surface="http", role="operator")
 
@@ -432,3 +433,46 @@ async def test_an_expired_approval_must_be_given_again(bench: Bench) -> None:
     report = await triage.execute(attempt(ALICE), preview.action_id)
 
     assert report.done == 1
+
+
+async def test_completed_plain_service_invocations_restart_as_new(
+    bench: Bench, restate_stack: RestateStack
+) -> None:
+    """restart-as-new is offered for completed non-workflow runs and starts each one again."""
+    async with httpx.AsyncClient(base_url=restate_stack.ingress_url, trust_env=False) as http:
+        for value in ("a", "b"):
+            answer = await http.post(f"/{ECHO}/echo", json=f"{bench.prefix}{value}")
+            assert answer.status_code == 200, answer.text
+    triage = bench.triage()
+    flt = {"service": ECHO, "status": ["completed"], "newerThan": "1h"}
+    try:
+        readout = await triage.query(attempt(ALICE), flt)
+        offered = {o.action: o for o in readout.actions}
+        preview = await triage.preview(attempt(ALICE), {"action": "restart-as-new", "filter": flt})
+        report = await triage.execute(attempt(ALICE), preview.action_id)
+        ids = [item.id for item in preview.items]
+        restarted = await bench.admin.query(
+            "SELECT restarted_from FROM sys_invocation "  # noqa: S608 - literal()
+            f"WHERE restarted_from IN ({', '.join(literal(i) for i in ids)})"
+        )
+    finally:
+        await discard_service(bench.admin, ECHO)
+
+    assert offered["restart-as-new"].offered is True
+    assert offered["recover"].offered is False
+    assert report.done == len(ids) >= 2
+    assert sorted(row["restarted_from"] for row in restarted) == sorted(ids)
+
+
+async def discard_service(admin: RestateAdminClient, service: str) -> None:
+    """Purge every completed invocation of ``service`` (plain services have no key prefix)."""
+    rows = await admin.query(
+        "SELECT id FROM sys_invocation "  # noqa: S608 - literal()
+        f"WHERE target_service_name = {literal(service)} AND status = 'completed'"
+    )
+    for row in rows:
+        try:
+            await admin.purge_invocation(row["id"])
+        except AdminRequestFailed as exc:
+            if exc.status != 404:
+                raise
