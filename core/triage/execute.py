@@ -38,7 +38,7 @@ def recheck(action: BulkAction, item: TriageItem, now: CurrentState | None) -> s
     """Why ``item`` must be skipped now, or None when the action still applies to it."""
     if now is None:
         return f"no longer exists (was {item.status})"
-    if normalize_timestamp(now.created_at) != item.created_at:
+    if normalize_timestamp(now.created_at) != normalize_timestamp(item.created_at):
         return "a new run with the same id replaced the previewed one"
     if not eligible(action.action, item, now.status, now.completion_result):
         was = _shown(item.status, item.completion_result)

@@ -139,6 +139,8 @@ def test_recheck_skips_what_changed_and_keeps_what_still_fits() -> None:
         created_at="2026-12-02T06:00:00.000Z",
     )
     assert recheck(action, paused, same) is None
+    raw = paused.model_copy(update={"created_at": "2026-12-02T06:00:00Z"})
+    assert recheck(action, raw, done.model_copy(update={"status": "paused"})) is None
     assert recheck(action, paused, None) == "no longer exists (was paused)"
     assert recheck(action, paused, newer) == "a new run with the same id replaced the previewed one"
     assert recheck(action, paused, done) == "changed state: now completed (failure), was paused"
