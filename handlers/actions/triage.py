@@ -8,7 +8,8 @@
   button; at the end it shows the totals, and the per-item report goes to the thread.
 * "Cancel"/"Stop" withdraws an action that has not started, or stops a running one.
 
-Errors go to the global error handler (an ephemeral reply with the code and request id).
+Each listener acks, then hands its work to ``handlers.background`` (``after_ack``): every
+refusal is answered privately with its code and request id (``handlers.errors``).
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ from handlers.blocks.triage import (
     running_line,
 )
 from handlers.deps import Listener, SlackDeps
+from handlers.errors import after_ack
 from handlers.messages import block_dicts, reply_ephemeral
-from handlers.triage_replies import answered
 
 #: Slack allows about one message update per second.
 PROGRESS_INTERVAL_S = 1.0
@@ -85,7 +86,8 @@ def preview_clicked(deps: SlackDeps, triage: Triage) -> Listener:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        await answered(respond, body, _preview(deps, triage, body, action, client))
+        work = _preview(deps, triage, body, action, client)
+        after_ack(deps.background, work, body, respond, name="triage-preview")
 
     return preview
 
@@ -99,7 +101,8 @@ def run_clicked(deps: SlackDeps, triage: Triage, *, approve: bool) -> Listener:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        await answered(respond, body, _run(deps, triage, body, action, client, approve=approve))
+        work = _run(deps, triage, body, action, client, approve=approve)
+        after_ack(deps.background, work, body, respond, name="triage-run")
 
     return run
 
@@ -113,7 +116,8 @@ def stop_clicked(deps: SlackDeps, triage: Triage) -> Listener:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        await answered(respond, body, _stop(deps, triage, body, action, client, respond))
+        work = _stop(deps, triage, body, action, client, respond)
+        after_ack(deps.background, work, body, respond, name="triage-stop")
 
     return stop
 

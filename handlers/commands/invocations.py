@@ -28,8 +28,8 @@ from core.triage.service import Triage
 from handlers.blocks.triage import readout_message
 from handlers.commands.parse import InvalidCommand
 from handlers.deps import Listener, SlackDeps
+from handlers.errors import after_ack
 from handlers.messages import post_to_channel
-from handlers.triage_replies import answered
 
 SUBCOMMAND = "invocations"
 USAGE = (
@@ -105,7 +105,8 @@ def invocations_command(deps: SlackDeps, triage: Triage) -> Listener:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        await answered(respond, command, _readout(deps, triage, command, client, respond))
+        work = _readout(deps, triage, command, client, respond)
+        after_ack(deps.background, work, command, respond, name="triage-readout")
 
     return invocations
 
