@@ -39,6 +39,7 @@ from core.triage.models import (
     ActionRequest,
     BulkAction,
     BulkReport,
+    ItemOutcome,
     Preview,
     QueryRequest,
     Readout,
@@ -175,6 +176,9 @@ class Triage:
             executed_by=fields.get("executed_by"),
             stopped_by=fields.get("stopped_by"),
             total=len(action.items),
+            done=int(fields.get("done", 0)),
+            skipped=int(fields.get("skipped", 0)),
+            failed=int(fields.get("failed", 0)),
         )
 
     # --- writes: refused when their start cannot be audited ------------------------------------
@@ -211,7 +215,9 @@ class Triage:
         async with self._audited.attempt(attempt, route, args, fail_closed=True) as record:
             await self._store.claim(action_id, attempt.actor.id, _ms(self._now()))
             _, fields = await self._store.load(action_id)
-            outcomes, stopped_by = await self._executor.run(action, on_item)
+            outcomes, stopped_by = await self._executor.run(
+                action, self._counted(action.id, on_item)
+            )
             report = BulkReport(
                 action_id=action.id,
                 action=action.action,
@@ -256,6 +262,19 @@ class Triage:
 
     async def _select(self, flt: TriageFilter) -> Selection:
         return await select_invocations(self._admin, flt, self._now())
+
+    def _counted(self, action_id: str, on_item: Progress | None) -> Progress:
+        """Count each outcome in the store (best effort), then pass it on."""
+
+        async def counted(outcome: ItemOutcome) -> None:
+            try:
+                await self._store.count(action_id, outcome.outcome)
+            except OpsError as exc:
+                log.warning("progress of %s not counted: %s", action_id, exc.message)
+            if on_item is not None:
+                await on_item(outcome)
+
+        return counted
 
     async def _keep_report(self, report: BulkReport) -> None:
         """The report for GET …/actions/{id}: losing it loses nothing the audit does not keep."""

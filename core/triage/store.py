@@ -187,6 +187,10 @@ class BulkActionStore:
         )
         return None if value is None else _text(value)
 
+    async def count(self, action_id: str, outcome: str) -> None:
+        """One more item with ``outcome`` (done, skipped, failed), for readers of a run."""
+        await self._call("count", self._redis.hincrby(self._key(action_id), outcome, 1))
+
     async def finish(self, report: BulkReport) -> None:
         key = self._key(report.action_id)
         async with self._redis.pipeline(transaction=True) as pipe:

@@ -27,7 +27,7 @@ from core.errors import AdminRequestFailed, ApprovalRequired, SelfApprovalRefuse
 from core.operations import Attempt
 from core.restate.client import RestateAdminClient
 from core.restate.sql import literal
-from core.triage.models import ItemOutcome
+from core.triage.models import BulkReport, ItemOutcome
 from core.triage.service import Triage, TriageConfig
 from core.triage.store import BulkActionStore
 from tests.integration.conftest import RegisteredWorkflowService, RestateStack
@@ -310,10 +310,12 @@ async def test_a_stop_request_mid_run_leaves_a_report_of_what_was_done(bench: Be
     flt = {"service": FIXABLE, "keyPrefix": bench.prefix}
     preview = await triage.preview(attempt(ALICE), {"action": "kill", "filter": flt})
     seen: list[ItemOutcome] = []
+    midway: list[BulkReport] = []
 
     async def on_item(outcome: ItemOutcome) -> None:
         seen.append(outcome)
         if len(seen) == 2:
+            midway.append(await triage.report(attempt(BOB), preview.action_id))
             assert await triage.cancel(attempt(BOB), preview.action_id) == "stopping"
 
     report = await triage.execute(attempt(ALICE), preview.action_id, on_item)
@@ -321,6 +323,7 @@ async def test_a_stop_request_mid_run_leaves_a_report_of_what_was_done(bench: Be
     assert [o.outcome for o in report.items] == ["done"] * 2 + ["skipped"] * 4
     assert report.items[-1].detail == "stopped by bob before it was reached"
     assert report.stopped_by == "bob"
+    assert [(m.state, m.done, m.total) for m in midway] == [("running", 2, 6)]
     assert await count_where(bench.admin, bench.prefix, "status = 'paused'") == 4
 
 
