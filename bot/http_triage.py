@@ -7,6 +7,7 @@ Under ``/api/v2/admin/operator/restate/invocations``:
     GET  /actions/{id}            its state, or its final per-item report
     POST /actions/{id}/approve    the second operator's approval (two-person rule)
     POST /actions/{id}/execute    run it on exactly the previewed ids; per-item report
+                                  (``{"wait": false}``: 202 once started, then GET it)
     POST /actions/{id}/cancel     withdraw it, or stop a running one
 
 ``X-Api-Key`` names the actor (401 without one, 403 for a read-only key); errors have the shape
@@ -16,6 +17,7 @@ the two-person rule and the audit are core's (``core.triage.service``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -84,7 +86,8 @@ def _endpoint(
                 # Refused before the body is read: a caller without permission learns nothing.
                 denied = f"{key.name} does not have system operate permission."
                 await triage.refuse(attempt, route, PermissionRequired(denied))
-            body, status = await handler(triage, attempt, request), 200
+            body = await handler(triage, attempt, request)
+            status = 202 if isinstance(body, _Accepted) else 200
         except _BodyRefused as exc:
             try:
                 await triage.refuse(attempt, route, exc.error)
@@ -125,8 +128,41 @@ async def _approve(triage: Triage, attempt: Attempt, request: Request) -> dict[s
     }
 
 
+class _Accepted(dict[str, Any]):
+    """An answer sent before the work is done: 202."""
+
+
+#: Runs started with ``"wait": false``, referenced until they end (the loop holds weak refs).
+_RUNS: set[asyncio.Task[Any]] = set()
+
+
 async def _execute(triage: Triage, attempt: Attempt, request: Request) -> dict[str, Any]:
-    return to_json_dict(await triage.execute(attempt, _action_id(request)))
+    """Run it and answer the report; with ``{"wait": false}`` answer 202 once it has started."""
+    action_id = _action_id(request)
+    body = await _body(request)
+    wait = body.get("wait", True)
+    if not isinstance(wait, bool) or set(body) - {"wait"}:
+        raise _BodyRefused(InvalidInput("body", 'takes only {"wait": true|false}'), 422)
+    if wait:
+        return to_json_dict(await triage.execute(attempt, action_id))
+    started = asyncio.Event()
+    run = asyncio.create_task(triage.execute(attempt, action_id, on_start=started.set))
+    _RUNS.add(run)
+    run.add_done_callback(_finished)
+    until_started = asyncio.create_task(started.wait())
+    try:
+        await asyncio.wait({run, until_started}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        until_started.cancel()
+    if run.done() and not started.is_set():
+        run.result()  # refused before it started (approval, already run): raises the OpsError
+    return _Accepted(actionId=action_id, state="running", status=f"{PATH}/actions/{action_id}")
+
+
+def _finished(run: asyncio.Task[Any]) -> None:
+    _RUNS.discard(run)
+    if not run.cancelled() and run.exception() is not None:
+        log.error("triage run failed after it started", exc_info=run.exception())
 
 
 async def _cancel(triage: Triage, attempt: Attempt, request: Request) -> dict[str, Any]:

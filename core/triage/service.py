@@ -193,9 +193,18 @@ class Triage:
         return action
 
     async def execute(
-        self, attempt: Attempt, action_id: str, on_item: Progress | None = None
+        self,
+        attempt: Attempt,
+        action_id: str,
+        on_item: Progress | None = None,
+        *,
+        on_start: Callable[[], None] | None = None,
     ) -> BulkReport:
-        """Run the stored action once, on exactly its previewed ids, and report every item."""
+        """Run the stored action once, on exactly its previewed ids, and report every item.
+
+        ``on_start`` is called once the run is claimed (approval checked, nobody else running
+        it): a caller that does not wait for the report can answer then.
+        """
         route: TriageRoute = "invocations-execute"
         await self._admit(attempt, route, {"actionId": action_id}, None)
         try:
@@ -214,6 +223,8 @@ class Triage:
         }
         async with self._audited.attempt(attempt, route, args, fail_closed=True) as record:
             await self._store.claim(action_id, attempt.actor.id, _ms(self._now()))
+            if on_start is not None:
+                on_start()
             _, fields = await self._store.load(action_id)
             outcomes, stopped_by = await self._executor.run(
                 action, self._counted(action.id, on_item)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -142,3 +143,34 @@ async def test_refusals_keep_the_operator_routes_error_shape(api: Api) -> None:
     audited = {(v.start.actor.id, v.start.route, v.outcome) for v in await api.audit()}
     assert ("anonymous", "invocations-query", "denied") in audited
     assert ("auditor", "invocations-query", "denied") in audited
+
+
+async def test_execute_without_waiting_answers_202_and_the_status_follows(
+    api: Api, tmp_path: Any
+) -> None:
+    """wait=false: 202 once started (refusals still answered at once), then GET shows the end."""
+    flag = tmp_path / "fixed"
+    await paused(api, 3, str(flag))
+    flt = {"service": FIXABLE, "keyPrefix": api.prefix}
+    kill = await api.post("/actions", ALICE_KEY, {"action": "kill", "filter": flt})
+    resume = await api.post("/actions", ALICE_KEY, {"action": "resume", "filter": flt})
+    flag.touch()
+
+    refused = await api.post(
+        f"/actions/{kill.json()['actionId']}/execute", ALICE_KEY, {"wait": False}
+    )
+    bad = await api.post(f"/actions/{resume.json()['actionId']}/execute", ALICE_KEY, {"w": 1})
+    accepted = await api.post(
+        f"/actions/{resume.json()['actionId']}/execute", ALICE_KEY, {"wait": False}
+    )
+    status: dict[str, Any] = {}
+    async with asyncio.timeout(30):
+        while status.get("state") != "finished":
+            answer = await api.http.get(accepted.json()["status"], headers={"X-Api-Key": BOB_KEY})
+            status = answer.json()
+            await asyncio.sleep(0.05)  # polling the route under test, not waiting for readiness
+
+    assert (refused.status_code, refused.json()["code"]) == (409, "APPROVAL_REQUIRED")
+    assert (bad.status_code, bad.json()["data"]["field"]) == (422, "body")
+    assert (accepted.status_code, accepted.json()["state"]) == (202, "running")
+    assert (status["done"], status["executedBy"]) == (3, "alice")
