@@ -12,10 +12,17 @@ from slack_bolt.async_app import AsyncApp
 
 from core.triage.service import Triage
 from handlers.actions.triage import preview_clicked, run_clicked, stop_clicked
-from handlers.blocks.triage import APPROVE_ACTION, PREVIEW_ACTION_PREFIX, RUN_ACTION, STOP_ACTION
+from handlers.blocks.triage import (
+    APPROVE_ACTION,
+    FILTER_VIEW,
+    PREVIEW_ACTION_PREFIX,
+    RUN_ACTION,
+    STOP_ACTION,
+)
 from handlers.commands.invocations import invocations_command, matches_invocations
 from handlers.deps import SlackDeps
 from handlers.ids import COMMAND
+from handlers.views.triage import filter_submitted
 
 
 def register_triage(app: AsyncApp, deps: SlackDeps, triage: Triage) -> None:
@@ -24,3 +31,4 @@ def register_triage(app: AsyncApp, deps: SlackDeps, triage: Triage) -> None:
     app.action(RUN_ACTION)(run_clicked(deps, triage, approve=False))
     app.action(APPROVE_ACTION)(run_clicked(deps, triage, approve=True))
     app.action(STOP_ACTION)(stop_clicked(deps, triage))
+    app.view(FILTER_VIEW)(filter_submitted(deps, triage))

@@ -1,6 +1,7 @@
 """``/restate invocations <filter>``: the triage readout in the channel, with action buttons.
 
-The filter is ``name=value`` words (quote values with spaces), or a bare status::
+Without filter words it opens a form (a modal) to build the filter. The filter is ``name=value``
+words (quote values with spaces), or a bare status; ``all`` selects everything::
 
     /restate invocations service=Checkout status=paused,backing-off error-code=RT0011
     /restate invocations paused older-than=2h error="connection refused" limit=200
@@ -25,7 +26,8 @@ from core.operations import Attempt
 from core.restate.queries import iso_utc
 from core.triage.filter import InvocationStatus
 from core.triage.service import Triage
-from handlers.blocks.triage import readout_message
+from handlers.blocks.format import Rendered
+from handlers.blocks.triage import filter_modal, readout_message
 from handlers.commands.parse import InvalidCommand
 from handlers.deps import Listener, SlackDeps
 from handlers.errors import after_ack
@@ -33,7 +35,7 @@ from handlers.messages import post_to_channel
 
 SUBCOMMAND = "invocations"
 USAGE = (
-    "/restate invocations [status…] [service=S] [handler=H] [key=K] [key-prefix=P] "
+    "/restate invocations [all | status…] [service=S] [handler=H] [key=K] [key-prefix=P] "
     '[status=a,b] [deployment=dp_…] [error="text"] [error-code=RT0011] [older-than=2h] '
     "[newer-than=15m] [limit=N]"
 )
@@ -70,6 +72,8 @@ def parse_filter(text: str) -> dict[str, Any]:
     for word in words[1:]:
         name, sep, value = word.partition("=")
         if not sep:
+            if word.lower() == "all":
+                continue
             if word.lower() not in _STATUSES:
                 raise InvalidCommand(f"Unknown filter {word!r}.", USAGE)
             statuses.append(word.lower())
@@ -118,16 +122,38 @@ async def _readout(
     client: AsyncWebClient,
     respond: AsyncRespond,
 ) -> None:
-    args = parse_filter(command.get("text") or "")
+    text = str(command.get("text") or "")
     channel = str(command["channel_id"])
+    if len(text.split()) == 1:  # no filter words: a form to build one
+        await client.views_open(trigger_id=command["trigger_id"], view=filter_modal(channel))
+        return
+    args = parse_filter(text)
     actor = await deps.actor(command["user_id"], command.get("user_name"))
-    attempt = Attempt(actor=actor, context={"channel": channel})
+    await post_readout(
+        triage, Attempt(actor=actor, context={"channel": channel}), args, client, respond
+    )
+
+
+async def post_readout(
+    triage: Triage,
+    attempt: Attempt,
+    args: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond | None,
+) -> None:
+    """Query, then post the readout in the attempt's channel (buttons only if the bot is in it)."""
+    channel = attempt.context["channel"]
     readout = await triage.query(attempt, {**args, "shown": SHOWN})
     filter_json = json.dumps(args, separators=(",", ":"), sort_keys=True)
     now = iso_utc(datetime.now(UTC))
-    await post_to_channel(
-        client,
-        respond,
-        channel,
-        lambda threaded: readout_message(readout, filter_json, actor.id, now, threaded=threaded),
-    )
+
+    def render(threaded: bool) -> Rendered:
+        return readout_message(readout, filter_json, attempt.actor.id, now, threaded=threaded)
+
+    if respond is None:  # from the modal: no response URL to fall back on
+        message = render(True)
+        await client.chat_postMessage(
+            channel=channel, blocks=message.blocks, text=message.text, unfurl_links=False
+        )
+        return
+    await post_to_channel(client, respond, channel, render)

@@ -7,9 +7,12 @@ runs it; progress and the report land on the fake Slack.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -17,6 +20,7 @@ from bot.devstack import WorkflowIngress
 from core.restate.client import RestateAdminClient
 from tests.integration.conftest import RegisteredWorkflowService, RestateStack
 from tests.integration.slack_harness import (
+    CHANNEL,
     GROUP_MEMBER,
     OPERATOR,
     SlackBot,
@@ -106,3 +110,62 @@ async def test_bad_filter_words_get_the_usage_privately(bot: SlackBot) -> None:
     assert "Unknown filter 'colour'" in reply.text
     assert "/restate invocations" in reply.text
     assert bot.fake.calls_to("chat.postMessage") == []
+
+
+def submission(view: dict[str, Any], values: dict[str, Any], user: str = OPERATOR) -> str:
+    """The signed-form body of Slack's view_submission for ``view`` filled with ``values``."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0TEAM", "domain": "acme"},
+        "user": {"id": user, "username": "olivia", "name": "olivia", "team_id": "T0TEAM"},
+        "api_app_id": "A0RESTATE",
+        "token": "legacy-verification-token",
+        "trigger_id": "trigger.view",
+        "view": {**view, "id": "VFAKE1", "state": {"values": values}},
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+async def test_the_filter_form_posts_the_readout_or_marks_the_bad_field(
+    bot: SlackBot, prefix: str, tmp_path: Path
+) -> None:
+    """Bare /restate invocations opens the form: a bad code is marked on its field, good posts."""
+    await paused_runs(bot, prefix, 2, tmp_path / "fixed")
+
+    await bot.command("invocations")
+    [opened] = await bot.fake.wait_for("views.open")
+    view = (
+        json.loads(opened.params["view"])
+        if isinstance(opened.params["view"], str)
+        else opened.params["view"]
+    )
+    text = {"type": "plain_text_input"}
+    bad = await bot.post(
+        submission(view, {"triage.error_code": {"value": {**text, "value": "nope"}}}),
+        "application/x-www-form-urlencoded",
+    )
+    good = await bot.post(
+        submission(
+            view,
+            {
+                "triage.key_prefix": {"value": {**text, "value": prefix}},
+                "triage.status": {
+                    "value": {
+                        "type": "multi_static_select",
+                        "selected_options": [{"value": "paused"}],
+                    }
+                },
+            },
+        ),
+        "application/x-www-form-urlencoded",
+    )
+    [readout] = await bot.fake.wait_for("chat.postMessage")
+
+    assert view["callback_id"] == "restate.triage.filter"
+    assert bad.json() == {
+        "response_action": "errors",
+        "errors": {"triage.error_code": "must look like RT0011"},
+    }
+    assert good.status_code == 200
+    assert "2 invocation(s)" in readout.text
+    assert readout.params["channel"] == CHANNEL

@@ -1,0 +1,57 @@
+"""The triage filter form's submission: check the filter, close the form, post the readout.
+
+The filter is validated before ``ack()`` (pure and quick), so a bad value is shown on its field
+in the still-open form (``response_action: errors``); the query runs after the ack.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from core.errors import InvalidInput
+from core.models import parse_request
+from core.operations import Attempt
+from core.triage.filter import TriageFilter
+from core.triage.service import Triage
+from handlers.blocks.triage import MODAL_FIELDS, modal_filter
+from handlers.commands.invocations import post_readout
+from handlers.deps import Listener, SlackDeps
+from handlers.errors import after_ack
+
+_BLOCK_OF = {field: block for block, field in MODAL_FIELDS.items()}
+
+
+def filter_submitted(deps: SlackDeps, triage: Triage) -> Listener:
+    async def submitted(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        args = modal_filter(((view.get("state") or {}).get("values")) or {})
+        try:
+            parse_request(TriageFilter, args)
+        except InvalidInput as exc:
+            block = _BLOCK_OF.get(exc.field.split(".")[0], "triage.service")
+            await ack(response_action="errors", errors={block: exc.rule[:150]})
+            return
+        await ack()
+        user = body.get("user") or {}
+        channel = str(view.get("private_metadata") or "")
+        work = _readout(deps, triage, args, channel, user, client)
+        after_ack(deps.background, work, body, None, name="triage-modal")
+
+    return submitted
+
+
+async def _readout(
+    deps: SlackDeps,
+    triage: Triage,
+    args: dict[str, Any],
+    channel: str,
+    user: dict[str, Any],
+    client: AsyncWebClient,
+) -> None:
+    actor = await deps.actor(str(user.get("id")), user.get("username") or user.get("name"))
+    attempt = Attempt(actor=actor, context={"channel": channel})
+    await post_readout(triage, attempt, args, client, None)
