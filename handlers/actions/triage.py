@@ -218,8 +218,13 @@ async def _execute(
         )
         updating.append(asyncio.create_task(show(line, running=True)))
 
+    def started() -> None:  # claimed: show the Stop button before the first item is done
+        last[0] = time.monotonic()
+        line = running_line(0, 0, 0, total, attempt.actor.id)
+        updating.append(asyncio.create_task(show(line, running=True)))
+
     try:
-        report = await triage.execute(attempt, action_id, on_item)
+        report = await triage.execute(attempt, action_id, on_item, on_start=started)
     finally:
         await asyncio.gather(*updating, return_exceptions=True)
     await show(final_line(report), running=False)

@@ -94,6 +94,9 @@ async def test_readout_preview_two_person_approval_and_report_in_slack(
     assert (approve["text"]["text"], cancel["text"]["text"]) == ("Approve and run", "Cancel")
     assert refused.params["response_type"] == "ephemeral"
     assert "SELF_APPROVAL_REFUSED" in refused.text
+    running = bot.fake.calls_to("chat.update", lambda c: "⏳ Running" in c.text)[0]
+    stop = running.blocks[-1]["accessory"]
+    assert (stop["action_id"], stop["value"]) == ("restate.triage.stop", approve["value"])
     assert "3 done, 0 skipped, 0 failed of 3" in final.text
     assert f"approved by <@{GROUP_MEMBER}>" in final.text
     assert str(report[0].params["text"]).count("✅ `inv_") == 3
