@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from bot.settings import Settings, SettingsError, load_settings
 from core.errors import InvalidInput
 from core.models import parse_request
 from core.triage.actions import applicable, offers
@@ -152,3 +154,51 @@ def test_deployment_is_only_for_resume() -> None:
     assert request.deployment == "latest"
     with pytest.raises(InvalidInput):
         parse_request(ActionRequest, {"action": "resume", "deployment": "dp_123"})
+
+
+def clean_settings_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No variable of ours from the shell, no .env from the working directory."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, (8, {"kill", "purge", "recover"}, 600)),
+        (
+            {
+                "TRIAGE_CONCURRENCY": "2",
+                "TRIAGE_TWO_PERSON_ACTIONS": " purge , resume",
+                "TRIAGE_APPROVAL_TTL_S": "60",
+            },
+            (2, {"purge", "resume"}, 60),
+        ),
+        ({"TRIAGE_TWO_PERSON_ACTIONS": ""}, (8, set(), 600)),
+    ],
+)
+def test_triage_settings_default_and_parse(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], expected: object
+) -> None:
+    """Defaults as documented; the two-person list is comma-separated, empty means none."""
+    clean_settings_environment(monkeypatch, tmp_path)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert (
+        settings.triage_concurrency,
+        set(settings.triage_two_person_actions),
+        settings.triage_approval_ttl_s,
+    ) == expected
+
+
+def test_an_unknown_two_person_action_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A typo in the list stops start-up with the variable and the valid names."""
+    clean_settings_environment(monkeypatch, tmp_path)
+    monkeypatch.setenv("TRIAGE_TWO_PERSON_ACTIONS", "kill,nuke")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value).startswith("TRIAGE_TWO_PERSON_ACTIONS: 'nuke' is not one of kill,")
