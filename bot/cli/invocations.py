@@ -3,6 +3,7 @@
     restate-ops invocations query  [filter] [--show N] [--json]
     restate-ops invocations ACTION [filter] [--on latest|keep] [--reason R] [--yes] [--json]
     restate-ops invocations approve <actionId> [--yes] [--json]    (a second operator: runs it)
+    restate-ops invocations status <actionId> [--json]
     restate-ops invocations stop <actionId>
 
 ACTION is kill, cancel, purge, pause, resume, recover or restart-as-new. An action is previewed
@@ -157,6 +158,19 @@ async def approve(
         return DECLINED
     await triage.approve(attempt, action_id)
     return _finished(await triage.execute(attempt, action_id), attempt, term)
+
+
+async def status(triage: Triage, attempt: Attempt, action_id: str, term: Terminal) -> int:
+    """Where an action stands: its state and counts, and each item once it has finished."""
+    report = await triage.report(attempt, action_id)
+    if term.json:
+        term.dump({**to_json_dict(report), "requestId": attempt.request_id})
+        return OK
+    by = f", approved by {report.approved_by}" if report.approved_by else ""
+    term.note(f"{report.state}: {report.action} requested by {report.requested_by}{by}")
+    for line in report_lines(report):
+        term.out(line)
+    return OK
 
 
 async def stop(triage: Triage, attempt: Attempt, action_id: str, term: Terminal) -> int:

@@ -171,6 +171,18 @@ def approve(
     _go(work, json=json, reason=reason)
 
 
+@invocations.command("status")
+def status(action_id: ActionId, json: Json = False) -> None:
+    """Where an action stands: state and counts; each item's outcome once finished."""
+
+    async def work(triage: Any, attempt: Any, term: Any) -> int:
+        from bot.cli import invocations as logic
+
+        return await logic.status(triage, attempt, action_id, term)
+
+    _go(work, json=json)
+
+
 @invocations.command("stop")
 def stop(action_id: ActionId, json: Json = False) -> None:
     """Withdraw an action, or stop a running one (items in flight finish)."""

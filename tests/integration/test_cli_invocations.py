@@ -79,9 +79,13 @@ async def test_kill_waits_for_a_second_operator(
     action_id = re.search(r"action id: (bulk_[0-9a-f]+)", kill.err)
     assert action_id is not None, kill.err
     own = await cli("invocations", "approve", action_id.group(1), "--yes", "--json")
+    status = await cli("invocations", "status", action_id.group(1))
 
     assert kill.code == ExitCode.OK
     assert "A second operator must approve" in kill.err
     assert own.code == ExitCode.DENIED
     assert own.json()["code"] == "SELF_APPROVAL_REFUSED"
+    assert status.code == ExitCode.OK
+    assert status.err.startswith("pending: kill requested by ")
+    assert status.out.splitlines() == ["kill: 0 done, 0 skipped, 0 failed of 2"]
     assert await until_count(admin, prefix, "status = 'paused'", 2) == 2
