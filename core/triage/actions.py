@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from core.errors import AdminRequestFailed, InvalidInput, OpsError, WorkflowRetryBlocked
 from core.models import RecoverRequest, parse_request
-from core.recovery import recover_stuck_workflow
+from core.plans.recover import recover_stuck_workflow
 from core.restate.client import RestateAdminClient
 from core.triage.models import (
     ActionOffer,

@@ -23,7 +23,6 @@ from core.errors import ApprovalRequired, AuditUnavailable, OpsError, SelfApprov
 from core.ids import new_id
 from core.operations import Attempt, outcome_of
 from core.redact import sanitize
-from core.restate.queries import iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +83,7 @@ class AuditedAttempts:
             route=route,
             args=sanitize(dict(args)),
             reason=attempt.reason,
-            started_at=iso_utc(self._now()),
+            started_at=self._now(),
             context=dict(attempt.context),
         )
         try:
@@ -110,7 +109,7 @@ class AuditedAttempts:
             attempt_id=start.attempt_id,
             request_id=start.request_id,
             outcome=result,
-            finished_at=iso_utc(self._now()),
+            finished_at=self._now(),
             error_code=code,
             error_message=message,
             items=items,

@@ -18,10 +18,9 @@ from typing import Protocol
 
 from core.errors import OpsError
 from core.restate.client import RestateAdminClient
-from core.restate.queries import normalize_timestamp
 from core.triage.actions import apply, eligible
 from core.triage.models import BulkAction, ItemOutcome, TriageItem
-from core.triage.select import CurrentState, current_states
+from core.triage.select import CurrentState, current_states, normalize_timestamp
 
 log = logging.getLogger(__name__)
 

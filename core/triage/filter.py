@@ -19,8 +19,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from core.models import ApiModel
-from core.restate.queries import iso_utc
 from core.restate.sql import UnsafeLiteral, literal
+from core.timestamps import iso_utc
 
 #: Statuses of the ``sys_invocation`` view (``scheduled`` since 1.1, ``paused`` since 1.5).
 InvocationStatus = Literal[

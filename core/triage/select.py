@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from core.errors import AdminRequestFailed, AdminUnreachable
 from core.restate.client import RestateAdminClient
-from core.restate.queries import ERROR_TEXT_LIMIT, iso_utc, normalize_timestamp
+from core.restate.queries import ERROR_TEXT_LIMIT
 from core.restate.sql import literal
+from core.timestamps import iso_utc, parse_utc
 from core.triage.filter import TriageFilter, where_sql
 from core.triage.models import Selection, TriageItem
 
@@ -153,6 +154,12 @@ def _item(
             and row.target_handler_name == main_handler
         ),
     )
+
+
+def normalize_timestamp(raw: str | None) -> str | None:
+    """Restate's timestamps in one format (``…18.527Z``); an unreadable one passes unchanged."""
+    moment = parse_utc(raw)
+    return iso_utc(moment) if moment is not None else raw
 
 
 def _first_line(text: str | None) -> str | None:

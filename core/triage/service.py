@@ -30,7 +30,7 @@ from core.models import parse_request
 from core.operations import Attempt
 from core.redact import redact_text
 from core.restate.client import RestateAdminClient
-from core.restate.queries import iso_utc
+from core.timestamps import iso_utc
 from core.triage.actions import applicable, offers, preview_text
 from core.triage.audited import AuditedAttempts
 from core.triage.execute import DEFAULT_CONCURRENCY, Executor, Progress

@@ -23,7 +23,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from core.operations import Attempt
-from core.restate.queries import iso_utc
+from core.timestamps import iso_utc
 from core.triage.filter import InvocationStatus
 from core.triage.service import Triage
 from handlers.blocks.format import Rendered

@@ -21,8 +21,8 @@ from redis.asyncio import Redis
 
 from bot.devstack import WorkflowIngress
 from core.audit import Actor, AttemptFinish, AttemptStart
-from core.audit_chain import decode, reply_entries
-from core.audit_store import RedisAuditLog
+from core.audit.chain import decode, reply_entries
+from core.audit.store import RedisAuditLog
 from core.errors import AdminRequestFailed, ApprovalRequired, SelfApprovalRefused
 from core.operations import Attempt
 from core.restate.client import RestateAdminClient
