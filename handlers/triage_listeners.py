@@ -12,13 +12,8 @@ from slack_bolt.async_app import AsyncApp
 
 from core.triage.service import Triage
 from handlers.actions.triage import preview_clicked, run_clicked, stop_clicked
-from handlers.blocks.triage import (
-    APPROVE_ACTION,
-    FILTER_VIEW,
-    PREVIEW_ACTION_PREFIX,
-    RUN_ACTION,
-    STOP_ACTION,
-)
+from handlers.blocks.triage import APPROVE_ACTION, PREVIEW_ACTION_PREFIX, RUN_ACTION, STOP_ACTION
+from handlers.blocks.triage_filter import FILTER_VIEW
 from handlers.commands.invocations import invocations_command, matches_invocations
 from handlers.deps import SlackDeps
 from handlers.ids import COMMAND

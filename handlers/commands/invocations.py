@@ -27,7 +27,8 @@ from core.timestamps import iso_utc
 from core.triage.filter import InvocationStatus
 from core.triage.service import Triage
 from handlers.blocks.format import Rendered
-from handlers.blocks.triage import filter_modal, readout_message
+from handlers.blocks.triage import readout_message
+from handlers.blocks.triage_filter import filter_modal
 from handlers.commands.parse import InvalidCommand
 from handlers.deps import Listener, SlackDeps
 from handlers.errors import after_ack

@@ -16,7 +16,7 @@ from core.models import parse_request
 from core.operations import Attempt
 from core.triage.filter import TriageFilter
 from core.triage.service import Triage
-from handlers.blocks.triage import MODAL_FIELDS, modal_filter
+from handlers.blocks.triage_filter import MODAL_FIELDS, modal_filter
 from handlers.commands.invocations import post_readout
 from handlers.deps import Listener, SlackDeps
 from handlers.errors import after_ack
