@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-import httpx
+import httpx2
 
 from core.restate.client import RestateAdminClient
 from core.triage.execute import DEFAULT_CONCURRENCY, Executor
@@ -35,26 +35,26 @@ CREATED = "2026-12-02T06:00:00.000Z"
 _IDS = re.compile(r"'(inv_[^']+)'")
 
 
-class SlowAdmin(httpx.AsyncBaseTransport):
+class SlowAdmin(httpx2.AsyncBaseTransport):
     def __init__(self) -> None:
         self.calls = 0
         self.in_flight = 0
         self.most_in_flight = 0
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         self.calls += 1
         if request.url.path == "/query":  # the re-check, one per chunk (read ahead)
             await asyncio.sleep(DELAY_S)
             sql = json.loads(request.content)["query"]
             rows = [{"id": i, "status": "paused", "created_at": CREATED} for i in _IDS.findall(sql)]
-            return httpx.Response(200, json={"rows": rows}, request=request)
+            return httpx2.Response(200, json={"rows": rows}, request=request)
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
             await asyncio.sleep(DELAY_S)
         finally:
             self.in_flight -= 1
-        return httpx.Response(200, request=request)
+        return httpx2.Response(200, request=request)
 
 
 class NeverStopped:

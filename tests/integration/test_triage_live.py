@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import httpx2
 import pytest
 from redis.asyncio import Redis
 
@@ -350,15 +351,15 @@ async def test_filters_by_error_code_text_and_age_select_on_the_real_server(
     assert everything.items == []
 
 
-class _OldServer(httpx.AsyncBaseTransport):
+class _OldServer(httpx2.AsyncBaseTransport):
     """The real admin API, except that ``/version`` says 1.5.3 (pause arrived in 1.6)."""
 
     def __init__(self) -> None:
-        self._real = httpx.AsyncHTTPTransport()
+        self._real = httpx2.AsyncHTTPTransport()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if request.url.path == "/version":
-            return httpx.Response(200, json={"version": "1.5.3", "max_admin_api_version": 2})
+            return httpx2.Response(200, json={"version": "1.5.3", "max_admin_api_version": 2})
         return await self._real.handle_async_request(request)
 
     async def aclose(self) -> None:
