@@ -18,7 +18,6 @@ the two-person rule and the audit are core's (``core.triage.service``).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -29,10 +28,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.http import API_KEY_HEADER, OPERATOR_PATH, _actor, _context, _json, _reason
+from bot.json_body import BodyRefused, read_body
 from bot.services import Services
 from bot.triage_wiring import build_triage
 from core.authz import ApiKeyring, can_operate
-from core.errors import InvalidInput, OpsError, PermissionRequired, Unauthenticated
+from core.errors import OpsError, PermissionRequired, Unauthenticated
 from core.ids import new_request_id
 from core.models import to_json_dict
 from core.operations import Attempt
@@ -41,7 +41,6 @@ from core.triage.service import Triage, TriageRoute
 log = logging.getLogger(__name__)
 
 PATH = f"{OPERATOR_PATH}/invocations"
-MAX_BODY_BYTES = 64 * 1024
 _ACTION_ID = re.compile(r"^bulk_[0-9a-f]{32}$")
 
 Handler = Callable[[Triage, Attempt, Request], Awaitable[dict[str, Any]]]
@@ -88,7 +87,7 @@ def _endpoint(
                 await triage.refuse(attempt, route, PermissionRequired(denied))
             body = await handler(triage, attempt, request)
             status = 202 if isinstance(body, _Accepted) else 200
-        except _BodyRefused as exc:
+        except BodyRefused as exc:
             try:
                 await triage.refuse(attempt, route, exc.error)
             except OpsError as refused:
@@ -142,7 +141,7 @@ async def _execute(triage: Triage, attempt: Attempt, request: Request) -> dict[s
     body = await _body(request)
     wait = body.get("wait", True)
     if not isinstance(wait, bool) or set(body) - {"wait"}:
-        raise _BodyRefused(InvalidInput("body", 'takes only {"wait": true|false}'), 422)
+        raise BodyRefused("body", 'takes only {"wait": true|false}', 422)
     if wait:
         return to_json_dict(await triage.execute(attempt, action_id))
     started = asyncio.Event()
@@ -173,34 +172,10 @@ async def _cancel(triage: Triage, attempt: Attempt, request: Request) -> dict[st
 def _action_id(request: Request) -> str:
     action_id = str(request.path_params["action_id"])
     if not _ACTION_ID.fullmatch(action_id):
-        raise _BodyRefused(
-            InvalidInput("actionId", "must be an id returned by POST .../actions"), 422
-        )
+        raise BodyRefused("actionId", "must be an id returned by POST .../actions", 422)
     return action_id
 
 
-class _BodyRefused(Exception):
-    """The request cannot be read as the route needs (not JSON, too large, a bad id)."""
-
-    def __init__(self, error: InvalidInput, status: int) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.status = status
-
-
 async def _body(request: Request) -> dict[str, Any]:
-    """The body as a JSON object (empty reads as ``{}``)."""
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY_BYTES:
-            raise _BodyRefused(InvalidInput("body", f"must be at most {MAX_BODY_BYTES} bytes"), 413)
-    if not raw.strip():
-        return {}
-    try:
-        value = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _BodyRefused(InvalidInput("body", "must be valid JSON"), 400) from exc
-    if not isinstance(value, dict):
-        raise _BodyRefused(InvalidInput("body", "must be a JSON object"), 400)
-    return value
+    """The body as a JSON object (empty reads as ``{}``), by the operator routes' rules."""
+    return await read_body(request.stream())
