@@ -22,8 +22,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 
 from bot.services import Services
 from bot.settings import SettingsError
-from bot.watcher import watch_control
 from bot.triage_wiring import build_triage
+from bot.watcher import watch_control
 from handlers.background import Background
 from handlers.blocks.links import Links, ui_url_for
 from handlers.boundary import RedactingWebClient

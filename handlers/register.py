@@ -8,9 +8,9 @@ from core.audit import AuditLog
 from core.authz import Allowlist
 from core.operations import Operations
 from core.pending import PendingActions
+from core.triage.service import Triage
 from core.watch.control import WatchControl
 from handlers.actions.details import show_details
-from core.triage.service import Triage
 from handlers.actions.run_pending import run_pending_action
 from handlers.background import Background
 from handlers.blocks.links import Links
@@ -22,8 +22,8 @@ from handlers.errors import error_handler
 from handlers.home import home_opened
 from handlers.ids import COMMAND, DETAILS_ACTION, RUN_ACTION
 from handlers.payloads import RefuseOddPayloads
-from handlers.views.forms import form_submitted
 from handlers.triage_listeners import register_triage
+from handlers.views.forms import form_submitted
 
 
 def register_listeners(
