@@ -74,12 +74,12 @@ async def test_readout_preview_two_person_approval_and_report_in_slack(
 
     await bot.command(f"invocations paused service={FIXABLE} key-prefix={prefix}")
     [readout] = await bot.fake.wait_for("chat.postMessage")
-    kill = next(b for b in buttons(readout) if b["text"]["text"] == "Kill (3)")
+    kill = next(b for b in buttons(readout, writes_only=False) if b["text"]["text"] == "Kill (3)")
     await bot.click(readout, kill, user=OPERATOR)
     [preview] = await bot.fake.wait_for(
         "chat.postMessage", lambda c: c.params.get("thread_ts") == readout.answer["ts"]
     )
-    [approve, cancel] = buttons(preview)
+    [approve, cancel] = buttons(preview, writes_only=False)
     _, own = await bot.click(preview, approve, user=OPERATOR)
     [refused] = await bot.replies(own)
     await bot.click(preview, approve, user=GROUP_MEMBER)
