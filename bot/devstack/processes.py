@@ -34,6 +34,7 @@ _LOG_TAIL_LINES = 40
 # Ports for the local stack come from [_PORT_FLOOR, start of the ephemeral range).
 _PORT_FLOOR = 20000
 _PORT_RANDOM = random.SystemRandom()
+_HANDED_OUT: set[int] = set()
 
 
 class StartupError(RuntimeError):
@@ -46,14 +47,17 @@ def free_ports(count: int) -> list[int]:
     A port from `bind(0)` comes from the kernel's ephemeral range, the same range every outgoing
     connection draws from: between closing it here and a server binding it, Restate's or the
     tests' own client sockets can take it. Ports below that range are never handed out
-    implicitly, so only another process choosing the same random port could race us. All
-    sockets stay open until every port is chosen, so none is chosen twice.
+    implicitly, so only another process choosing the same random port could race us. This
+    process never hands out a port twice (a port chosen for a server that has not bound it yet
+    looks free), and all sockets stay open until every port is chosen.
     """
     low = _ephemeral_range()[0]
     candidates = _PORT_RANDOM.sample(range(_PORT_FLOOR, low), k=min(count * 20, low - _PORT_FLOOR))
     sockets: list[socket.socket] = []
     try:
         for port in candidates:
+            if port in _HANDED_OUT:
+                continue
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
                 sock.bind((LOOPBACK, port))
@@ -62,7 +66,9 @@ def free_ports(count: int) -> list[int]:
                 continue
             sockets.append(sock)
             if len(sockets) == count:
-                return [int(s.getsockname()[1]) for s in sockets]
+                ports = [int(s.getsockname()[1]) for s in sockets]
+                _HANDED_OUT.update(ports)
+                return ports
         raise StartupError(f"no {count} free loopback ports below {low}")
     finally:
         for sock in sockets:
