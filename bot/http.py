@@ -1,4 +1,4 @@
-"""The HTTP surface: the seed's operator routes, health probes and Slack's HTTP mode, in one app.
+"""The HTTP surface: the operator guide's routes, health probes and Slack's HTTP mode, in one app.
 
     POST /api/v2/admin/operator/restate/doctor                     {}
     POST /api/v2/admin/operator/restate/force-redeploy             {"serviceUrl", "force"?}
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 OPERATOR_PATH = "/api/v2/admin/operator/restate"
 API_KEY_HEADER = "x-api-key"
 REQUEST_ID_HEADER = "X-Request-Id"
-#: Optional free text recorded in the audit row (the seed's bodies have no field for it).
+#: Optional free text recorded in the audit row (the operator guide's bodies have no field for it).
 REASON_HEADER = "x-reason"
 MAX_REASON_CHARS = 500
 READY_TIMEOUT_S = 2.0
@@ -107,8 +107,8 @@ def _operator_endpoint(
         except BodyRefused as exc:
             body, status = exc.error.with_request_id(request_id).to_body(), exc.status
         except Exception:
-            # The one catch-all of the HTTP surface: the caller still gets the seed's error shape
-            # and a request id to report, and the traceback stays in our log.
+            # The one catch-all of the HTTP surface: the caller still gets the operator guide's
+            # error shape and a request id to report, and the traceback stays in our log.
             log.exception("%s failed unexpectedly (request %s)", route, request_id)
             body = OpsError("Internal error.").with_request_id(request_id).to_body()
             status = 500
@@ -158,7 +158,7 @@ async def _check_body(
         except InvalidInput:
             raise body from None
     if route == "doctor":
-        # The seed's doctor body is `{}`: an unknown field is refused like on the write routes.
+        # The operator guide's doctor body is `{}`: an unknown field is refused as on writes.
         try:
             parse_request(DoctorRequest, body)
         except InvalidInput as exc:

@@ -9,7 +9,7 @@ from core.operations import DoctorResult
 
 
 def doctor_payload(result: DoctorResult) -> dict[str, Any]:
-    """The seed's readout, plus the advice Slack turns into buttons and any audit problem."""
+    """The operator guide's readout, plus the advice Slack turns into buttons and audit problems."""
     return {
         **to_json_dict(result.report),
         "advice": [to_json_dict(advice) for advice in result.advice],
