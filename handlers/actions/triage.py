@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,8 +78,19 @@ class _Click:
         return context
 
 
-def preview_clicked(deps: SlackDeps, triage: Triage) -> Listener:
-    async def preview(
+#: The work of one click: ``(body, action, client, respond)``, run after the ack.
+_Work = Callable[
+    [dict[str, Any], dict[str, Any], AsyncWebClient, AsyncRespond], Coroutine[Any, Any, None]
+]
+
+
+def _acked(deps: SlackDeps, name: str, work: _Work) -> Listener:
+    """A listener that acks, then hands ``work`` to the background runner.
+
+    Bolt injects listener arguments by parameter name, so the names below are load-bearing.
+    """
+
+    async def listener(
         ack: AsyncAck,
         body: dict[str, Any],
         action: dict[str, Any],
@@ -86,40 +98,35 @@ def preview_clicked(deps: SlackDeps, triage: Triage) -> Listener:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        work = _preview(deps, triage, body, action, client)
-        after_ack(deps.background, work, body, respond, name="triage-preview")
+        after_ack(deps.background, work(body, action, client, respond), body, respond, name=name)
 
-    return preview
+    return listener
+
+
+def preview_clicked(deps: SlackDeps, triage: Triage) -> Listener:
+    return _acked(
+        deps,
+        "triage-preview",
+        lambda body, action, client, _respond: _preview(deps, triage, body, action, client),
+    )
 
 
 def run_clicked(deps: SlackDeps, triage: Triage, *, approve: bool) -> Listener:
-    async def run(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        work = _run(deps, triage, body, action, client, approve=approve)
-        after_ack(deps.background, work, body, respond, name="triage-run")
-
-    return run
+    return _acked(
+        deps,
+        "triage-run",
+        lambda body, action, client, _respond: _run(
+            deps, triage, body, action, client, approve=approve
+        ),
+    )
 
 
 def stop_clicked(deps: SlackDeps, triage: Triage) -> Listener:
-    async def stop(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        work = _stop(deps, triage, body, action, client, respond)
-        after_ack(deps.background, work, body, respond, name="triage-stop")
-
-    return stop
+    return _acked(
+        deps,
+        "triage-stop",
+        lambda body, action, client, respond: _stop(deps, triage, body, action, client, respond),
+    )
 
 
 async def _preview(
