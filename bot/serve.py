@@ -21,7 +21,7 @@ import uvicorn
 from bot.http import build_http_app
 from bot.services import build_services
 from bot.settings import Settings, SettingsError
-from bot.watcher import start_watcher
+from bot.watcher import start_watchers
 from core.audit.store import RedisAuditLog
 from core.errors import AuditUnavailable
 
@@ -125,7 +125,7 @@ async def _serve(
                     asyncio.create_task(run_socket_mode(slack_app, token), name="socket-mode")
                 )
             if settings.watch_interval_s:
-                parts.add(start_watcher(services, slack_app.client if slack_app else None))
+                parts.update(start_watchers(services, slack_app.client if slack_app else None))
             if settings.audit_retention is not None:
                 parts.add(asyncio.create_task(trim_audit(services.audit), name="audit-retention"))
             base_url = f"http://{settings.host}:{sock.getsockname()[1]}"
@@ -134,7 +134,9 @@ async def _serve(
                 "serving %s%s%s",
                 base_url,
                 " and Slack Socket Mode" if "socket-mode" in names else "",
-                f", watching every {settings.watch_interval_s:g}s" if "watch" in names else "",
+                f", watching every {settings.watch_interval_s:g}s"
+                if any(name.startswith("watch") for name in names)
+                else "",
             )
             if on_ready is not None:
                 on_ready(base_url)

@@ -1,71 +1,76 @@
-"""The composition root: build every client once at start-up, close them on shutdown."""
+"""The composition root: build every client once at start-up, close them on shutdown.
+
+One Redis (audit, pending actions, watch, triage) serves every environment; each environment has
+its own Restate clients and its own use cases (``bot.environment_wiring``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from redis.asyncio import Redis
 
-from bot.metrics import MeteredAuditLog, Metrics
-from bot.settings import Settings
+from bot.environment_wiring import build_environment
+from bot.metrics import Metrics
+from bot.settings import Settings, environment_specs
 from core.audit.store import RedisAuditLog, audit_redis_client
+from core.environments import Environment, Environments
 from core.operations import Operations
 from core.pending import PendingActions
 from core.restate.client import RestateAdminClient, RestateIngressClient
 
 #: A dead Redis must fail fast: a write is refused rather than left hanging.
 REDIS_TIMEOUT_S = 2.0
-#: Doctors asked for within this long of a finished run get its readout (writes start afresh).
-READOUT_MAX_AGE_S = 1.0
 
 
 @dataclass(frozen=True)
 class Services:
     settings: Settings
     redis: Redis
-    admin: RestateAdminClient
-    ingress: RestateIngressClient | None
     audit: RedisAuditLog
     pending: PendingActions
-    operations: Operations
+    environments: Environments
     #: What ``GET /metrics`` shows; operations are timed through ``MeteredAuditLog``.
     metrics: Metrics = field(default_factory=Metrics)
 
+    @property
+    def default(self) -> Environment:
+        """The environment a request acts on when it names none (and no channel binds one)."""
+        return self.environments.default
 
-def _text(url: object | None) -> str | None:
-    """Core takes plain strings, never the settings' URL types."""
-    return None if url is None else str(url)
+    # The default environment's parts, for the surfaces that act on one environment only.
+    @property
+    def operations(self) -> Operations:
+        return self.default.operations
+
+    @property
+    def admin(self) -> RestateAdminClient:
+        return self.default.admin
+
+    @property
+    def ingress(self) -> RestateIngressClient | None:
+        return self.default.ingress
 
 
 @asynccontextmanager
 async def build_services(settings: Settings) -> AsyncIterator[Services]:
-    redis = audit_redis_client(str(settings.redis_url), timeout=REDIS_TIMEOUT_S)
-    admin = RestateAdminClient(str(settings.restate_admin_url))
-    ingress_url = settings.restate_ingress_url
-    # One ingress call per doctor run: two slots are plenty.
-    ingress = (
-        RestateIngressClient(str(ingress_url), max_concurrency=2)
-        if ingress_url is not None
-        else None
-    )
-    audit = RedisAuditLog(redis, settings.audit_stream, retention=settings.audit_retention)
-    pending = PendingActions(redis, ttl=timedelta(seconds=settings.pending_action_ttl_s))
-    metrics = Metrics()
-    operations = Operations(
-        admin=admin,
-        ingress=ingress,
-        audit=MeteredAuditLog(audit, metrics),
-        live_service_url=_text(settings.restate_service_url),
-        probe_timeout_s=settings.probe_timeout_s,
-        readout_max_age_s=READOUT_MAX_AGE_S,
-    )
-    try:
-        yield Services(settings, redis, admin, ingress, audit, pending, operations, metrics)
-    finally:
-        await admin.aclose()
-        if ingress is not None:
-            await ingress.aclose()
-        await redis.aclose()
+    """Every client, built once; closed in reverse order on the way out, whatever happens."""
+    specs, default = environment_specs(settings)  # raises SettingsError before anything opens
+    async with AsyncExitStack() as stack:
+        redis = audit_redis_client(str(settings.redis_url), timeout=REDIS_TIMEOUT_S)
+        stack.push_async_callback(redis.aclose)
+        audit = RedisAuditLog(redis, settings.audit_stream, retention=settings.audit_retention)
+        pending = PendingActions(redis, ttl=timedelta(seconds=settings.pending_action_ttl_s))
+        metrics = Metrics()
+        environments = [
+            await stack.enter_async_context(
+                build_environment(spec, settings, redis=redis, audit=audit, metrics=metrics)
+            )
+            for spec in specs
+        ]
+        yield Services(
+            settings, redis, audit, pending, Environments(environments, default), metrics
+        )

@@ -8,7 +8,9 @@ variable and never echoes a secret: :func:`load_settings` turns them into one ``
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any, Self
 
 from pydantic import (
@@ -28,8 +30,25 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.config_file import ConfigFileError, load_environments
 from core.authz import Allowlist, ApiKeyring
+from core.environments import DEFAULT_ENVIRONMENT, EnvironmentSpec
 from core.triage.names import ACTION_NAMES
+
+log = logging.getLogger(__name__)
+
+#: The single-environment variables: without ``RESTATE_OPS_CONFIG`` they are the environment
+#: ``default``; with it, the file's environments replace them.
+SINGLE_ENVIRONMENT_FIELDS = (
+    "restate_admin_url",
+    "restate_ingress_url",
+    "restate_service_url",
+    "probe_timeout_s",
+    "restate_ui_url",
+    "operator_allowlist",
+    "operator_api_keys",
+    "readonly_api_keys",
+)
 
 
 class SettingsError(Exception):
@@ -51,7 +70,11 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
 
-    # Restate
+    #: The environments file (TOML, ``bot.config_file``); unset: one environment, ``default``,
+    #: from the single-environment variables below.
+    restate_ops_config: Annotated[Path | None, EmptyIsUnset] = None
+
+    # Restate (the environment ``default``, when there is no environments file)
     restate_admin_url: HttpUrl = HttpUrl("http://127.0.0.1:9070")
     #: Probed by doctor; empty: not probed.
     restate_ingress_url: Annotated[HttpUrl | None, EmptyIsUnset] = HttpUrl("http://127.0.0.1:8080")
@@ -152,7 +175,7 @@ class Settings(BaseSettings):
                     "SLACK_SIGNING_SECRET: required for HTTP mode (or set SLACK_APP_TOKEN "
                     "for Socket Mode)"
                 )
-            if self.operator_allowlist is None:
+            if self.operator_allowlist is None and self.restate_ops_config is None:
                 raise ValueError(
                     "OPERATOR_ALLOWLIST: must list at least one Slack user id (U…/W…) or user "
                     "group id (S…) when SLACK_BOT_TOKEN is set"
@@ -192,6 +215,47 @@ class Settings(BaseSettings):
         if self.audit_retention_days is None:
             return None
         return timedelta(days=self.audit_retention_days)
+
+
+def environment_specs(settings: Settings) -> tuple[list[EnvironmentSpec], str]:
+    """The configured environments and the default's name; ``SettingsError`` naming file, line
+    and key when the environments file is bad."""
+    if settings.restate_ops_config is None:
+        return [_single_environment(settings)], DEFAULT_ENVIRONMENT
+    try:
+        specs, default = load_environments(
+            settings.restate_ops_config, slack=settings.slack_enabled
+        )
+    except ConfigFileError as exc:
+        raise SettingsError(f"RESTATE_OPS_CONFIG: {exc}") from None
+    ignored = sorted(
+        name.upper() for name in settings.model_fields_set & set(SINGLE_ENVIRONMENT_FIELDS)
+    )
+    if ignored:
+        log.warning(
+            "%s set but ignored: %s defines the environments (reference a variable from the "
+            'file with { env = "NAME" })',
+            ", ".join(ignored),
+            settings.restate_ops_config,
+        )
+    return specs, default
+
+
+def _single_environment(settings: Settings) -> EnvironmentSpec:
+    def text(url: object | None) -> str | None:
+        return None if url is None else str(url)
+
+    return EnvironmentSpec(
+        name=DEFAULT_ENVIRONMENT,
+        admin_url=str(settings.restate_admin_url),
+        ingress_url=text(settings.restate_ingress_url),
+        service_url=text(settings.restate_service_url),
+        ui_url=text(settings.restate_ui_url),
+        probe_timeout_s=settings.probe_timeout_s,
+        allowlist=settings.operator_allowlist,
+        api_keys=settings.api_keys,
+        production=False,
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

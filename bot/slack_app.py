@@ -22,8 +22,6 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 
 from bot.services import Services
 from bot.settings import SettingsError
-from bot.triage_wiring import build_triage
-from bot.watcher import watch_control
 from handlers.background import Background
 from handlers.blocks.links import Links, ui_url_for
 from handlers.boundary import RedactingWebClient
@@ -90,12 +88,12 @@ def build_slack_app(
         audit=services.audit,
         allowlist=allowlist,
         background=background,
-        watch=watch_control(services),
+        watch=services.default.watch,
         links=Links(
             ui_url=str(settings.restate_ui_url or ui_url_for(str(settings.restate_admin_url))),
             runbook_url=str(settings.runbook_url) if settings.runbook_url else None,
             admin_url=str(settings.restate_admin_url),
         ),
-        triage=build_triage(services),
+        triage=services.default.triage,
     )
     return app

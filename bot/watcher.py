@@ -9,93 +9,53 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import secrets
-import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.metrics import MeteredAuditLog, Metrics
+from bot.environment_wiring import key_prefix
+from bot.metrics import Metrics
 from bot.services import Services
-from bot.settings import Settings
+from bot.watch_wiring import lease, thresholds
+from core.environments import Environment, EnvironmentAudit
 from core.errors import WatchUnavailable
 from core.operations import utc_now
 from core.watch.alerts import AlertNotifier
-from core.watch.catalog import Thresholds
-from core.watch.control import WatchControl
 from core.watch.engine import Watch, WatchConfig
-from core.watch.lease import LeaderLease
 from core.watch.store import WatchStore
 from handlers.alerts import SlackAlertNotifier
 
 log = logging.getLogger(__name__)
 
 
-def thresholds(settings: Settings) -> Thresholds:
-    return Thresholds(
-        failure_window=timedelta(minutes=settings.watch_failure_window_min),
-        failures_min=settings.watch_failures_min,
-        paused_min=settings.watch_paused_min,
-        backing_off=timedelta(minutes=settings.watch_backing_off_min),
-        zombies_min=settings.watch_zombies_min,
-        draining=timedelta(minutes=settings.watch_draining_min),
-    )
-
-
-def replica_id() -> str:
-    """Unique per process: two replicas on one host (or a restart) never share a lease."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-
-
-def lease(services: Services, owner: str | None = None) -> LeaderLease:
-    settings = services.settings
-    return LeaderLease(
-        services.redis,
-        prefix=settings.watch_prefix,
-        owner=owner or replica_id(),
-        ttl_ms=round(settings.watch_lease_s * 1000),
-    )
-
-
-def watch_control(services: Services) -> WatchControl | None:
-    """What ``/restate watch|unwatch|snooze`` drive; None when watching is off."""
-    settings = services.settings
-    if not settings.watch_interval_s:
-        return None
-    return WatchControl(
-        store=WatchStore(services.redis, prefix=settings.watch_prefix),
-        lease=lease(services),
-        audit=MeteredAuditLog(services.audit, services.metrics),
-        thresholds=thresholds(settings),
-        interval_s=settings.watch_interval_s,
-    )
-
-
 def build_watch(
     services: Services,
     notifier: AlertNotifier | None,
     *,
+    environment: Environment | None = None,
     owner: str | None = None,
     now: Callable[[], datetime] = utc_now,
 ) -> Watch:
+    """The watch of ``environment`` (the default one when None)."""
     settings = services.settings
+    env = environment or services.default
+    prefix = key_prefix(settings.watch_prefix, env.name)
     config = WatchConfig(
         thresholds=thresholds(settings),
         hold=settings.watch_hold_checks,
         clear=settings.watch_clear_checks,
-        probe_timeout_s=settings.probe_timeout_s,
-        live_service_url=services.operations.live_service_url,
+        probe_timeout_s=env.spec.probe_timeout_s,
+        live_service_url=env.spec.service_url,
         # Buttons are re-offered at half their lifetime, so an open alert always has live ones.
         offer_refresh=timedelta(seconds=settings.pending_action_ttl_s / 2),
     )
     return Watch(
-        admin=services.admin,
-        ingress=services.ingress,
-        store=WatchStore(services.redis, prefix=settings.watch_prefix),
-        lease=lease(services, owner),
-        audit=services.audit,
+        admin=env.admin,
+        ingress=env.ingress,
+        store=WatchStore(services.redis, prefix=prefix),
+        lease=lease(settings, services.redis, prefix, owner),
+        audit=EnvironmentAudit(services.audit, env.name),
         notifier=notifier,
         config=config,
         now=now,
@@ -135,15 +95,20 @@ async def run_watcher(
             log.warning("watch: could not release the lease; it expires on its own")
 
 
-def start_watcher(services: Services, slack_client: AsyncWebClient | None) -> asyncio.Task[None]:
-    """The watcher task of ``serve``: alerts go to Slack when a client is given, else nowhere
-    (the metrics still show open alerts)."""
+def start_watchers(
+    services: Services, slack_client: AsyncWebClient | None
+) -> list[asyncio.Task[None]]:
+    """The watcher tasks of ``serve``, one per environment: alerts go to Slack when a client is
+    given, else nowhere (the metrics still show open alerts)."""
     notifier = SlackAlertNotifier(slack_client, services.pending) if slack_client else None
-    return asyncio.create_task(
-        run_watcher(
-            build_watch(services, notifier),
-            services.metrics,
-            interval_s=services.settings.watch_interval_s,
-        ),
-        name="watch",
-    )
+    return [
+        asyncio.create_task(
+            run_watcher(
+                build_watch(services, notifier, environment=env),
+                services.metrics,
+                interval_s=services.settings.watch_interval_s,
+            ),
+            name=f"watch-{env.name}",
+        )
+        for env in services.environments
+    ]

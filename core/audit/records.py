@@ -45,6 +45,9 @@ class AttemptStart(BaseModel):
     started_at: UtcTime
     #: Where it happened, e.g. {"channel": "C123", "message_ts": "1700000000.000100"} for Slack.
     context: dict[str, str] = {}
+    #: The Restate environment it acted on (``core.environments``). Left out when None, so
+    #: entries written before environments existed keep their content and still verify.
+    environment: str | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class AttemptFinish(BaseModel):

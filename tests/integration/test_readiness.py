@@ -14,9 +14,17 @@ from bot.http import build_http_app
 from bot.services import Services
 from bot.settings import load_settings
 from core.audit.store import RedisAuditLog, audit_redis_client
+from core.environments import (
+    DEFAULT_ENVIRONMENT,
+    Environment,
+    Environments,
+    EnvironmentSpec,
+)
 from core.operations import Operations
 from core.pending import PendingActions
 from core.restate.client import RestateAdminClient
+from core.triage.service import Triage
+from core.triage.store import BulkActionStore
 
 pytestmark = pytest.mark.integration
 
@@ -43,14 +51,19 @@ async def bot(
     redis = audit_redis_client(redis_url)
     admin = RestateAdminClient(ADMIN_URL, transport=transport, timeout=0.01, wedged_grace_s=0.0)
     audit = RedisAuditLog(redis, f"{redis_prefix}audit")
+    env = Environment(
+        spec=EnvironmentSpec(DEFAULT_ENVIRONMENT, ADMIN_URL),
+        admin=admin,
+        ingress=None,
+        operations=Operations(admin=admin, ingress=None, audit=audit),
+        triage=Triage(admin=admin, audit=audit, store=BulkActionStore(redis)),
+    )
     services = Services(
         settings=load_settings(restate_admin_url=ADMIN_URL, redis_url=redis_url),
         redis=redis,
-        admin=admin,
-        ingress=None,
         audit=audit,
         pending=PendingActions(redis, ttl=timedelta(minutes=1)),
-        operations=Operations(admin=admin, ingress=None, audit=audit),
+        environments=Environments([env], DEFAULT_ENVIRONMENT),
     )
     app = build_http_app(services)
     try:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.settings import SettingsError, load_settings
-from bot.watcher import thresholds
+from bot.watch_wiring import thresholds
 from core.watch.catalog import Thresholds
 
 
