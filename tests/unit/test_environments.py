@@ -48,12 +48,17 @@ def test_a_good_file_gives_each_environment_its_own_people_keys_and_channels(
     by_name = {spec.name: spec for spec in specs}
     assert default == "staging"
     prod, staging = by_name["prod"], by_name["staging"]
-    assert prod.production and not staging.production
-    assert prod.label == "PROD" and staging.label == "staging"
-    assert prod.allowlist is not None and prod.allowlist.group_ids == {"S0PRODOPS"}
-    assert staging.allowlist is not None and staging.allowlist.user_ids == {"U0STAGE1", "U0PROD1"}
+    assert prod.production
+    assert not staging.production
+    assert prod.label == "PROD"
+    assert staging.label == "staging"
+    assert prod.allowlist is not None
+    assert prod.allowlist.group_ids == {"S0PRODOPS"}
+    assert staging.allowlist is not None
+    assert staging.allowlist.user_ids == {"U0STAGE1", "U0PROD1"}
     key = prod.api_keys.identify(PROD_KEY)
-    assert key is not None and key.name == "ci"
+    assert key is not None
+    assert key.name == "ci"
     assert staging.api_keys.identify(PROD_KEY) is None  # a prod key is not a staging key
     assert prod.channels == {"C0PRODINC"}
     assert prod.ingress_url == "http://prod.internal:8080/"
@@ -111,7 +116,8 @@ def test_a_bad_file_is_refused_naming_the_file_the_line_and_the_key(
         load_environments(path, slack=True)
     message = str(refused.value)
     assert f"{path}:{line}: " in message
-    assert key in message and rule in message
+    assert key in message
+    assert rule in message
 
 
 def test_a_key_in_a_bad_entry_is_never_echoed(
@@ -142,7 +148,8 @@ def test_without_a_file_the_variables_are_the_environment_default() -> None:
     specs, default = environment_specs(settings)
     assert default == DEFAULT_ENVIRONMENT
     [spec] = specs
-    assert spec.name == DEFAULT_ENVIRONMENT and spec.admin_url == "http://one.internal:9070/"
+    assert spec.name == DEFAULT_ENVIRONMENT
+    assert spec.admin_url == "http://one.internal:9070/"
     assert not spec.production
 
 
