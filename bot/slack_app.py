@@ -23,7 +23,6 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from bot.services import Services
 from bot.settings import SettingsError
 from handlers.background import Background
-from handlers.blocks.links import Links, ui_url_for
 from handlers.boundary import RedactingWebClient
 from handlers.identity import BotIdentity
 from handlers.register import register_listeners
@@ -58,10 +57,6 @@ def build_slack_app(
     settings = services.settings
     if settings.slack_bot_token is None:
         raise SettingsError("SLACK_BOT_TOKEN: required to serve Slack")
-    try:
-        allowlist = settings.allowlist
-    except ValueError as exc:
-        raise SettingsError(f"OPERATOR_ALLOWLIST: {exc}") from exc
     if client is None:
         client = slack_web_client(
             settings.slack_bot_token.get_secret_value(), str(settings.slack_api_url)
@@ -83,17 +78,10 @@ def build_slack_app(
     )
     register_listeners(
         app,
-        operations=services.operations,
+        environments=services.environments,
         pending=services.pending,
         audit=services.audit,
-        allowlist=allowlist,
         background=background,
-        watch=services.default.watch,
-        links=Links(
-            ui_url=str(settings.restate_ui_url or ui_url_for(str(settings.restate_admin_url))),
-            runbook_url=str(settings.runbook_url) if settings.runbook_url else None,
-            admin_url=str(settings.restate_admin_url),
-        ),
-        triage=services.default.triage,
+        runbook_url=str(settings.runbook_url) if settings.runbook_url else None,
     )
     return app

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from core.environments import DEFAULT_ENVIRONMENT
 from core.errors import PendingActionUnavailable
 from core.models import DoctorReport, Plan, Route
 
@@ -25,6 +26,9 @@ class PendingAction(BaseModel):
 
     route: Route
     args: dict[str, Any]
+    #: The environment whose readout offered it: the click acts there and nowhere else, and
+    #: the clicker is checked against that environment's allowlist.
+    environment: str = DEFAULT_ENVIRONMENT
     preview: str
     #: Who asked for the readout that offered the action (the clicker is authorized separately).
     offered_to: str

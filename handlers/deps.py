@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from core.audit import Actor, AuditLog
-from core.authz import Allowlist, GroupMembershipCache, slack_role
+from core.authz import NO_ROLE, GroupMembershipCache, slack_role
+from core.environments import Environment, Environments
 from core.operations import Operations
 from core.pending import PendingActions
 from core.watch.control import WatchControl
 from handlers.background import Background
-from handlers.blocks.links import Links
+from handlers.blocks.links import Links, ui_url_for
 
 #: A Bolt listener: Bolt injects its arguments by parameter name (ack, body, client, ...).
 Listener = Callable[..., Awaitable[None]]
@@ -23,22 +24,51 @@ GROUP_CACHE_TTL_S = 60.0
 
 @dataclass(frozen=True)
 class SlackDeps:
-    operations: Operations
+    environments: Environments
     pending: PendingActions
     audit: AuditLog
-    allowlist: Allowlist
     groups: GroupMembershipCache
     #: Where listeners run their work after the ack.
     background: Background
-    #: ``/restate watch|unwatch|snooze``; None when watching is turned off.
-    watch: WatchControl | None = None
-    #: Restate UI and runbook links in messages.
-    links: Links = field(default_factory=Links)
+    #: A runbook linked from messages; None: no runbook link.
+    runbook_url: str | None = None
 
-    async def actor(self, user_id: str, display_name: str | None) -> Actor:
-        """The Slack user as an audit actor, with the role the allowlist gives them right now."""
-        role = await slack_role(user_id, self.allowlist, self.groups.members)
+    def env(self, name: str | None = None, *, channel: str | None = None) -> Environment:
+        """The environment named, else the channel's, else the default (``InvalidInput``)."""
+        return self.environments.resolve(name, channel=channel)
+
+    async def actor(
+        self, user_id: str, display_name: str | None, env: Environment | None = None
+    ) -> Actor:
+        """The Slack user as an audit actor, with the role ``env``'s allowlist gives them now.
+
+        Each environment has its own allowlist: a staging operator is not a prod operator.
+        """
+        allowlist = (env or self.environments.default).spec.allowlist
+        role = (
+            NO_ROLE
+            if allowlist is None
+            else await slack_role(user_id, allowlist, self.groups.members)
+        )
         return Actor(id=user_id, surface="slack", display_name=display_name, role=role)
+
+    def links(self, env: Environment | None = None) -> Links:
+        """Links to ``env``'s Restate UI (and the runbook) for its messages."""
+        spec = (env or self.environments.default).spec
+        return Links(
+            ui_url=spec.ui_url or ui_url_for(spec.admin_url),
+            runbook_url=self.runbook_url,
+            admin_url=spec.admin_url,
+        )
+
+    # The default environment's parts, for listeners that act on one environment only.
+    @property
+    def operations(self) -> Operations:
+        return self.environments.default.operations
+
+    @property
+    def watch(self) -> WatchControl | None:
+        return self.environments.default.watch
 
 
 def group_members(client: AsyncWebClient) -> GroupMembershipCache:

@@ -55,7 +55,7 @@ async def _publish(deps: SlackDeps, user_id: str, client: AsyncWebClient) -> Non
         result=result,
         actions=actions,
         operator=operator,
-        links=deps.links,
+        links=deps.links(),
         problem=problem,
     )
     await client.views_publish(user_id=user_id, view=view)

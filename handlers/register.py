@@ -5,15 +5,11 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from core.audit import AuditLog
-from core.authz import Allowlist
-from core.operations import Operations
+from core.environments import Environments
 from core.pending import PendingActions
-from core.triage.service import Triage
-from core.watch.control import WatchControl
 from handlers.actions.details import show_details
 from handlers.actions.run_pending import run_pending_action
 from handlers.background import Background
-from handlers.blocks.links import Links
 from handlers.blocks.modals import CALLBACK as FORM_CALLBACK
 from handlers.boundary import RedactingWebClient, RedactSlackIO
 from handlers.commands.restate import restate_command
@@ -29,30 +25,26 @@ from handlers.views.forms import form_submitted
 def register_listeners(
     app: AsyncApp,
     *,
-    operations: Operations,
+    environments: Environments,
     pending: PendingActions,
     audit: AuditLog,
-    allowlist: Allowlist,
     background: Background,
-    watch: WatchControl | None = None,
-    links: Links | None = None,
-    triage: Triage | None = None,
+    runbook_url: str | None = None,
 ) -> SlackDeps:
     """Register every listener on ``app``, whose client must redact (``handlers.boundary``)."""
     if not isinstance(app.client, RedactingWebClient):
         raise TypeError("the Slack app's client must be a RedactingWebClient")
     deps = SlackDeps(
-        operations,
+        environments,
         pending,
         audit,
-        allowlist,
         group_members(app.client),
         background,
-        watch,
-        links=links or Links(),
+        runbook_url=runbook_url,
     )
     app.middleware(RedactSlackIO(app.client))
     app.middleware(RefuseOddPayloads(background))
+    triage = environments.default.triage
     if triage is not None:  # first: its matcher takes `/restate invocations …`
         register_triage(app, deps, triage)
     app.command(COMMAND)(restate_command(deps))

@@ -61,4 +61,4 @@ async def _handle(
     result = await deps.operations.doctor(
         Attempt(actor=actor, context={"channel": str(channel or ""), "details": invocation_id})
     )
-    await reply_ephemeral(respond, invocation_details(result.report, invocation_id, deps.links))
+    await reply_ephemeral(respond, invocation_details(result.report, invocation_id, deps.links()))

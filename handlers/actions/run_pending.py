@@ -120,7 +120,7 @@ async def _handle(
         offers,
         status=status,
         threaded=clicked.threaded,
-        links=deps.links,
+        links=deps.links(),
         offers_error=offers_error,
     )
     await clicked.replace(message.block_dicts(), message.text)

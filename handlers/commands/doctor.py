@@ -46,8 +46,8 @@ async def post_doctor(
             threaded=threaded,
             bot_user_id=bot_user_id,
             offers_error=offers_error,
-            links=deps.links,
+            links=deps.links(),
         ),
     )
-    await post_details(client, respond, channel, ts, details_message(result, deps.links))
+    await post_details(client, respond, channel, ts, details_message(result, deps.links()))
     return ts
