@@ -164,3 +164,21 @@ async def start_workflow_service() -> AsyncIterator[StartWorkflowService]:
     finally:
         for service in reversed(services):
             await service.aclose()
+
+
+@pytest.fixture(scope="session")
+async def second_restate_stack() -> AsyncIterator[RestateStack]:
+    """Another Restate server, for tests of several environments (started on first use)."""
+    async with RestateServer() as server:
+        yield RestateStack(server.admin_url, server.ingress_url, server)
+
+
+@pytest.fixture(scope="session")
+async def second_workflow_service(
+    second_restate_stack: RestateStack,
+) -> AsyncIterator[RegisteredWorkflowService]:
+    """The sample workflows, running and registered with the second server."""
+    async with WorkflowService() as service:
+        async with RestateAdminClient(second_restate_stack.admin_url) as admin:
+            deployment = await admin.register_deployment(service.url, force=True)
+        yield RegisteredWorkflowService(service, deployment.id)

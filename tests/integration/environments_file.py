@@ -1,0 +1,37 @@
+"""Write an environments file (``RESTATE_OPS_CONFIG``) for tests of several environments."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+Value = str | bool | float | int | Sequence[str] | Mapping[str, str]
+
+
+def _toml(value: Value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a TOML basic string
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in value.items()) + " }"
+    return "[" + ", ".join(json.dumps(item) for item in value) + "]"
+
+
+def write_environments(
+    path: Path,
+    environments: Mapping[str, Mapping[str, Value]],
+    *,
+    default: str | None = None,
+) -> Path:
+    """``environments``: name → keys of its ``[environments.<name>]`` table (values as TOML)."""
+    lines = [f"default_environment = {json.dumps(default)}", ""] if default else []
+    for name, keys in environments.items():
+        lines.append(f"[environments.{name}]")
+        lines.extend(f"{key} = {_toml(value)}" for key, value in keys.items())
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
