@@ -48,11 +48,12 @@ async def build_environment(
         RestateIngressClient(spec.ingress_url, max_concurrency=2) if spec.ingress_url else None
     )
     try:
-        env_audit = EnvironmentAudit(audit, spec.name)
+        # Stamped outside the meter, so the meter sees (and labels) each attempt's environment.
+        env_audit = EnvironmentAudit(MeteredAuditLog(audit, metrics), spec.name)
         operations = Operations(
             admin=admin,
             ingress=ingress,
-            audit=MeteredAuditLog(env_audit, metrics),
+            audit=env_audit,
             live_service_url=spec.service_url,
             probe_timeout_s=spec.probe_timeout_s,
             readout_max_age_s=READOUT_MAX_AGE_S,
@@ -66,7 +67,7 @@ async def build_environment(
             watch=watch_control(
                 settings,
                 redis,
-                MeteredAuditLog(env_audit, metrics),
+                env_audit,
                 prefix=key_prefix(settings.watch_prefix, spec.name),
             ),
         )

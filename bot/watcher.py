@@ -18,7 +18,7 @@ from bot.environment_wiring import key_prefix
 from bot.metrics import Metrics
 from bot.services import Services
 from bot.watch_wiring import lease, thresholds
-from core.environments import Environment, EnvironmentAudit
+from core.environments import DEFAULT_ENVIRONMENT, Environment, EnvironmentAudit
 from core.errors import WatchUnavailable
 from core.operations import utc_now
 from core.watch.alerts import AlertNotifier
@@ -67,6 +67,7 @@ async def run_watcher(
     metrics: Metrics | None,
     *,
     interval_s: float,
+    environment: str = DEFAULT_ENVIRONMENT,
     wait: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> None:
     """Check, wait ``interval_s``, repeat, until cancelled; then give the lease up."""
@@ -77,16 +78,16 @@ async def run_watcher(
             except WatchUnavailable as exc:
                 log.warning("watch check skipped: %s", exc.message)
                 if metrics is not None:
-                    metrics.record_check_error()
+                    metrics.record_check_error(environment)
             except Exception:
                 # The watcher's one catch-all: a bad check (Redis down, a bug) is logged and
                 # counted, and the next check runs as usual. Cancellation is not an Exception.
                 log.exception("watch check failed")
                 if metrics is not None:
-                    metrics.record_check_error()
+                    metrics.record_check_error(environment)
             else:
                 if metrics is not None:
-                    metrics.record_check(result)
+                    metrics.record_check(result, environment)
             await wait(interval_s)
     finally:
         try:
@@ -107,6 +108,7 @@ def start_watchers(
                 build_watch(services, notifier, environment=env),
                 services.metrics,
                 interval_s=services.settings.watch_interval_s,
+                environment=env.name,
             ),
             name=f"watch-{env.name}",
         )

@@ -171,6 +171,7 @@ async def test_without_redis_a_check_is_skipped_and_the_watcher_goes_on(
     finally:
         await redis.aclose()
     errors = metrics.registry.get_sample_value(
-        "restate_ops_watch_checks_total", {"role": "leader", "result": "error"}
+        "restate_ops_watch_checks_total",
+        {"environment": "default", "role": "leader", "result": "error"},
     )
     assert (ticks, errors) == ([0.5, 0.5], 2.0)

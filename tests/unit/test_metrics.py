@@ -7,6 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.metrics import MeteredAuditLog, Metrics
 from core.audit import Actor
+from core.environments import EnvironmentAudit
 from core.errors import AdminUnreachable, AuditUnavailable, PermissionRequired
 from core.operations import Attempt, Operations
 from core.restate.queries import ServiceStuck
@@ -30,14 +31,14 @@ def samples(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], f
 async def test_operations_are_counted_and_timed_by_route_and_outcome() -> None:
     """A denied write is one operation with outcome denied, and its duration is observed."""
     metrics = Metrics()
-    audit = MeteredAuditLog(FakeAuditLog(), metrics)
+    audit = EnvironmentAudit(MeteredAuditLog(FakeAuditLog(), metrics), "default")
     operations = Operations(admin=None, ingress=None, audit=audit)
     visitor = Actor(id="U2", surface="slack", role="none")
     with pytest.raises(PermissionRequired):
         await operations.execute(Attempt(actor=visitor), "force-redeploy", {})
 
     found = samples(metrics)
-    labels = (("outcome", "denied"), ("route", "force-redeploy"))
+    labels = (("environment", "default"), ("outcome", "denied"), ("route", "force-redeploy"))
     assert found[("restate_ops_operations_total", labels)] == 1.0
     assert found[("restate_ops_operation_duration_seconds_count", labels)] == 1.0
 
@@ -79,12 +80,48 @@ def test_a_leader_check_sets_the_readout_gauges() -> None:
     )
 
     found = samples(metrics)
-    assert found[("restate_ops_watch_leader", ())] == 1.0
-    assert found[("restate_ops_alerts_open", (("rule", "paused"),))] == 1.0
-    assert found[("restate_ops_alerts_open", (("rule", "failures"),))] == 0.0
-    assert found[("restate_ops_invocations", (("status", "paused"),))] == 2.0
-    status = (("component", "admin"), ("status", "ok"))
+    env = ("environment", "default")
+    assert found[("restate_ops_watch_leader", (env,))] == 1.0
+    assert found[("restate_ops_alerts_open", (env, ("rule", "paused")))] == 1.0
+    assert found[("restate_ops_alerts_open", (env, ("rule", "failures")))] == 0.0
+    assert found[("restate_ops_invocations", (env, ("status", "paused")))] == 2.0
+    status = (("component", "admin"), env, ("status", "ok"))
     assert found[("restate_ops_component_status", status)] == 1.0
-    paused = (("service", WF), ("status", "paused"))
+    paused = (env, ("service", WF), ("status", "paused"))
     assert found[("restate_ops_service_invocations", paused)] == 2.0
-    assert found[("restate_ops_watch_checks_total", (("result", "ok"), ("role", "leader")))] == 1.0
+    checks = (env, ("result", "ok"), ("role", "leader"))
+    assert found[("restate_ops_watch_checks_total", checks)] == 1.0
+
+
+def _readout(paused: dict[str, int]) -> WatchReadout:
+    return WatchReadout(
+        report=report(by_status={"completed": 4, "paused": sum(paused.values())}),
+        stuck={service: ServiceStuck(paused=n, backing_off=0) for service, n in paused.items()},
+        failures={},
+        long_backing_off={},
+        zombies={},
+        version="1.7.12",
+    )
+
+
+def test_each_environment_keeps_its_own_series() -> None:
+    """A check of staging neither clears nor overwrites prod's gauges; a service that has
+    nothing paused any more drops out of its own environment only."""
+    metrics = Metrics()
+    for env, readout in (("prod", _readout({WF: 3, "Other": 1})), ("staging", _readout({WF: 5}))):
+        metrics.record_check(
+            CheckResult(leader=True, seconds=0.1, readout=readout, open_by_rule={}), env
+        )
+    metrics.record_check(
+        CheckResult(leader=True, seconds=0.1, readout=_readout({WF: 2}), open_by_rule={}), "prod"
+    )
+
+    found = samples(metrics)
+
+    def paused(env: str, service: str) -> float | None:
+        labels = (("environment", env), ("service", service), ("status", "paused"))
+        return found.get(("restate_ops_service_invocations", labels))
+
+    assert paused("prod", WF) == 2.0
+    assert paused("prod", "Other") is None
+    assert paused("staging", WF) == 5.0
