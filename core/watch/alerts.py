@@ -2,20 +2,26 @@
 
 The engine decides *when* (once per alert and channel, edits on a changed count, one resolved
 note); the notifier decides *how* it looks. Alerts carry the doctor's own advice for their target,
-so their buttons run the same confirm / authorize / audit / verify path as doctor's.
+so their buttons run the same confirm / authorize / audit / verify path as doctor's; paused and
+backing-off alerts also carry triage fixes (``core.watch.fixes``), which open triage's preview.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from core.audit import AttemptView
 from core.models import WRITE_ROUTES, Advice, DoctorReport
-from core.watch.catalog import HINTS, TITLES, RuleName
+from core.watch.catalog import HINTS, TITLES, RuleName, counted
+from core.watch.fixes import TriageFix
 
+#: The audited route of a bulk triage run (``core.triage.service``): a write too.
+BULK_RUN = "invocations-execute"
+#: The attempts a resolved note may name as the last action.
+ACTION_ROUTES: frozenset[str] = WRITE_ROUTES | {BULK_RUN}
 SHORT_ROUTE = {
     "force-redeploy": "redeploy",
     "cleanup-stale-deployments": "cleanup",
@@ -39,6 +45,8 @@ class AlertView:
     report: DoctorReport
     #: The count the channel saw last, on an update.
     previous_count: int | None = None
+    #: Bulk triage actions on the invocations it counts (``core.watch.fixes``).
+    fixes: list[TriageFix] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -55,10 +63,12 @@ class LastAction:
     actor_id: str
     surface: str
     outcome: str
+    #: What a bulk triage run did (``resume of 3 invocations``); None for the guide's writes.
+    what: str | None = None
 
     @property
     def name(self) -> str:
-        return SHORT_ROUTE.get(self.route, self.route)
+        return self.what or SHORT_ROUTE.get(self.route, self.route)
 
 
 @dataclass(frozen=True)
@@ -117,19 +127,34 @@ def _inspects(advice: Advice, service: str) -> bool:
 def last_action(
     views: Sequence[AttemptView], *, since: datetime, channel: str, ts: str | None
 ) -> LastAction | None:
-    """The newest write attempted since the alert opened: from its own message first, else any."""
+    """The newest write attempted since the alert opened: from its own message (or its thread,
+    where a triage preview's Run is clicked) first, else any."""
     writes = [
         view
         for view in views
-        if view.start.route in WRITE_ROUTES and view.start.started_at >= since
+        if view.start.route in ACTION_ROUTES and view.start.started_at >= since
     ]
-    here = [
-        v
-        for v in writes
-        if v.start.context.get("channel") == channel and v.start.context.get("message_ts") == ts
-    ]
+    here = [v for v in writes if _on_message(v, channel, ts)]
     for view in (here or writes)[:1]:
+        start = view.start
         return LastAction(
-            view.start.route, view.start.actor.id, view.start.actor.surface, view.outcome
+            start.route, start.actor.id, start.actor.surface, view.outcome, _bulk_what(view)
         )
     return None
+
+
+def _on_message(view: AttemptView, channel: str, ts: str | None) -> bool:
+    context = view.start.context
+    return context.get("channel") == channel and ts in (
+        context.get("message_ts"),
+        context.get("thread_ts"),
+    )
+
+
+def _bulk_what(view: AttemptView) -> str | None:
+    """``resume of 3 invocations`` for a bulk triage run, from its audited start."""
+    if view.start.route != BULK_RUN:
+        return None
+    action = str(view.start.args.get("action") or "bulk action")
+    ids = view.start.args.get("invocationIds")
+    return f"{action} of {counted(len(ids), 'invocation')}" if isinstance(ids, list) else action

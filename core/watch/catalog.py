@@ -23,16 +23,16 @@ TITLES: dict[RuleName, str] = {
     "version": "Restate version changed",
 }
 
-#: What an operator can do about each rule, beyond the buttons (the operator guide's four
-#: operations do not kill, pause or resume a single invocation).
+#: What an operator can do about each rule, beyond the buttons (paused and backing-off alerts
+#: add triage's bulk resume, pause and kill: ``core.watch.fixes``).
 HINTS: dict[RuleName, str] = {
     "component": "Fix connectivity to the component first; every write goes through the admin API.",
     "failures": "Recover the failed keys (buttons below) once the cause is fixed; the errors are "
     "in /restate doctor.",
-    "paused": "Still active, so recover refuses it: fix the cause and resume it, or kill it with "
-    "the Restate CLI; the failure alert then offers recover.",
+    "paused": "Still active, so recover refuses it: fix the cause, then resume them (each button "
+    "previews the exact invocations first), or kill them; the failure alert then offers recover.",
     "backing-off": "Still retrying, so recover refuses it: fix the cause (the error is in "
-    "/restate doctor), or kill it with the Restate CLI.",
+    "/restate doctor), or pause them to resume once fixed, or kill them.",
     "zombies": "Their deployment was deleted (RT0011): register its URL again, or pause them and "
     "resume them on the latest deployment (Restate 1.6+).",
     "draining": "Old code still runs these invocations: let them finish, then clean up the "

@@ -29,6 +29,8 @@ from core.watch.alerts import (
     last_action,
     relevant_advice,
 )
+from core.watch.catalog import Thresholds
+from core.watch.fixes import triage_fixes
 from core.watch.hysteresis import AlertState
 from core.watch.lease import LeaderLease, Leadership
 from core.watch.probe import WatchReadout
@@ -36,6 +38,7 @@ from core.watch.store import ALL_RULES, PostedMessage, WatchStore, message_field
 
 log = logging.getLogger(__name__)
 
+DEFAULT_BACKING_OFF = Thresholds().backing_off
 #: How many audit entries the resolved note looks through for the last action.
 AUDIT_LOOKBACK = 100
 
@@ -50,6 +53,8 @@ class Delivery:
         live_service_url: str | None,
         offer_refresh: timedelta,
         note_every: timedelta,
+        *,
+        backing_off: timedelta = DEFAULT_BACKING_OFF,
     ) -> None:
         self._store = store
         self._lease = lease
@@ -58,6 +63,8 @@ class Delivery:
         self._live_service_url = live_service_url
         self._offer_refresh = offer_refresh
         self._note_every = note_every
+        #: The backing-off rule's threshold: its fixes select the runs older than it.
+        self._backing_off = backing_off
 
     async def deliver(
         self,
@@ -98,6 +105,7 @@ class Delivery:
             checked_at=now,
             advice=relevant_advice(state.rule, state.target, advice),
             report=readout.report,
+            fixes=triage_fixes(state.rule, state.target, backing_off=self._backing_off),
         )
 
     async def _post(

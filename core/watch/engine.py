@@ -84,6 +84,7 @@ class Watch:
                 config.live_service_url,
                 config.offer_refresh,
                 config.note_every,
+                backing_off=config.thresholds.backing_off,
             )
             if notifier is not None
             else None

@@ -73,6 +73,8 @@ class _Click:
 
     def context(self, action_id: str | None = None) -> dict[str, str]:
         context = {"channel": self.channel, "message_ts": self.ts}
+        if self.thread_ts != self.ts:  # a preview in a readout's (or an alert's) thread
+            context["thread_ts"] = self.thread_ts
         if action_id:
             context["bulk_action"] = action_id
         return context

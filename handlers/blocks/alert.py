@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextO
 
 from core.watch.alerts import AlertView, ResolvedView
 from core.watch.control import WatchStatus
+from handlers.blocks.alert_fixes import fix_blocks
 from handlers.blocks.doctor import context
 from handlers.blocks.format import Rendered, clip, code, esc, fallback, mention, sections
 from handlers.blocks.offers import Offer, offer_blocks, plain_advice_lines
@@ -41,11 +42,24 @@ def alert_message(
             f"`/restate snooze {alert.rule} 1h`"
         ),
         DividerBlock(),
-        *offer_blocks(alert.advice, offers, threaded=True),
+        # Doctor's "nothing to do" would be wrong beside a fix.
+        *(
+            offer_blocks(alert.advice, offers, threaded=True)
+            if alert.advice or not alert.fixes
+            else []
+        ),
+        *fix_blocks(alert.fixes),
     ]
     if offers_error:
         blocks.append(context(f"⚠️ Buttons are unavailable ({esc(clip(offers_error, 200))})."))
-    text = fallback([headline, alert.summary, *plain_advice_lines(alert.advice)])
+    text = fallback(
+        [
+            headline,
+            alert.summary,
+            *plain_advice_lines(alert.advice),
+            *(fix.label for fix in alert.fixes),
+        ]
+    )
     return Rendered(blocks, text)
 
 

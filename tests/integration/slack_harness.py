@@ -125,6 +125,10 @@ class SlackBot:
         )
         ts = str(message.answer.get("ts") or "1700000000.000000")
         channel = str(message.params.get("channel") or CHANNEL)
+        # A reply in a thread says so, as Slack's payload does (container and message).
+        thread = (
+            {"thread_ts": message.params["thread_ts"]} if message.params.get("thread_ts") else {}
+        )
         payload = {
             "type": "block_actions",
             "team": {"id": TEAM_ID, "domain": "acme"},
@@ -141,6 +145,7 @@ class SlackBot:
                 "message_ts": ts,
                 "channel_id": channel,
                 "is_ephemeral": False,
+                **thread,
             },
             "trigger_id": f"trigger.{hook}",
             "channel": {"id": channel, "name": "incident"},
@@ -150,6 +155,7 @@ class SlackBot:
                 "bot_id": "BBOTRESTATE",
                 "text": message.params.get("text"),
                 "blocks": message.blocks,
+                **thread,
             },
             "response_url": self.fake.response_url(hook),
             "actions": [

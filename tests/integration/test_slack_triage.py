@@ -84,8 +84,10 @@ async def test_readout_preview_two_person_approval_and_report_in_slack(
     [refused] = await bot.replies(own)
     await bot.click(preview, approve, user=GROUP_MEMBER)
     final = (await bot.fake.wait_for("chat.update", lambda c: "Per-item report" in c.text))[0]
+    # The report joins the thread the preview is in: the readout's.
     report = await bot.fake.wait_for(
-        "chat.postMessage", lambda c: c.params.get("thread_ts") == preview.answer["ts"]
+        "chat.postMessage",
+        lambda c: c.params.get("thread_ts") == readout.answer["ts"] and "Report" in c.text,
     )
 
     assert "3 invocation(s)" in readout.text

@@ -8,10 +8,12 @@ the watcher's tick, so "within two intervals" means "after two checks".
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -23,12 +25,20 @@ from core.watch.engine import Watch
 from core.watch.store import WatchStore
 from handlers.alerts import SlackAlertNotifier
 from tests.integration.conftest import StartRestate, StartWorkflowService, wait_for_status
-from tests.integration.slack_harness import CHANNEL, OPERATOR, SlackBot, buttons, running_bot
+from tests.integration.slack_harness import (
+    CHANNEL,
+    OPERATOR,
+    VISITOR,
+    SlackBot,
+    buttons,
+    running_bot,
+)
 from tests.slack_fake import SlackCall
 
 pytestmark = pytest.mark.integration
 
 PAUSING = "PausingWorkflow"
+FIXABLE = "FixableWorkflow"
 RECOVERY = "IdentityRecoveryWorkflow"
 OTHER_CHANNEL = "COTHER1"
 
@@ -152,6 +162,63 @@ async def test_a_paused_workflow_alerts_then_a_click_recovers_and_both_resolve(
     edits = bot.fake.calls_to("chat.update", lambda c: c.params.get("ts") == failure.answer["ts"])
     assert "Resolved" in edits[-1].text
     assert len(alerts(bot, "New terminal failures")) == 1
+
+
+async def test_a_paused_alert_resumes_its_runs_through_the_triage_preview(
+    bot: SlackBot, stack: Stack, tmp_path: Path
+) -> None:
+    """Retries exhausted → paused → alert with a resume button; a visitor's click is refused;
+    once fixed, the operator's click previews the exact id in the thread, Run resumes it, the
+    run completes and the alert resolves naming the resume and who ran it."""
+    await subscribe(bot)
+    watch = replica(bot, "a")
+    flag = tmp_path / "fixed"
+    workflow_key = key()
+    submitted = await stack.ingress.submit(FIXABLE, workflow_key, {"fixedWhen": str(flag)})
+    await wait_for_status(stack.admin, FIXABLE, workflow_key, "paused")
+
+    await watch.check()
+    await watch.check()
+    [alert] = alerts(bot, f"Paused invocations: {FIXABLE}")
+    labels = {
+        b["text"]["text"]: b
+        for b in buttons(alert, writes_only=False)
+        if b["action_id"].startswith("restate.triage.preview:")
+    }
+    resume = labels[f"Resume paused invocations of {FIXABLE}"]
+
+    _, hook = await bot.click(alert, resume, user=VISITOR)
+    [denied] = await bot.replies(hook)
+    flag.touch()  # the fix is deployed
+    await bot.click(alert, resume)
+    [preview] = await bot.fake.wait_for(
+        "chat.postMessage",
+        lambda c: c.params.get("thread_ts") == alert.answer["ts"] and "Confirm" in c.text,
+    )
+    [run, _cancel] = buttons(preview, writes_only=False)
+    await bot.click(preview, run)
+    await bot.fake.wait_for("chat.update", lambda c: "1 done, 0 skipped, 0 failed of 1" in c.text)
+    row = await wait_for_status(stack.admin, FIXABLE, workflow_key, "completed")
+    await watch.check()
+    await watch.check()
+
+    assert "OFFCHAIN_USER_PERMISSION_REQUIRED" in denied.text
+    assert sorted(labels) == [
+        f"Kill paused invocations of {FIXABLE}",
+        f"Resume paused invocations of {FIXABLE}",
+        "Resume them on the latest deployment",
+    ]
+    assert json.loads(resume["value"]) == {"service": FIXABLE, "status": ["paused"]}
+    assert submitted.invocation_id in preview.text
+    assert row["completion_result"] == "success"
+    notes = [c.text for c in thread(bot, alert) if "resolved after" in c.text]
+    assert len(notes) == 1
+    assert f"last action: resume of 1 invocation, by <@{OPERATOR}>" in notes[0]
+    routes = [
+        (v.start.route, v.start.actor.id, v.outcome) for v in await bot.services.audit.latest(20)
+    ]
+    assert ("invocations-preview", VISITOR, "denied") in routes
+    assert ("invocations-execute", OPERATOR, "succeeded") in routes
 
 
 async def test_two_replicas_post_one_alert_and_a_dead_leader_is_replaced_without_repeat(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,9 @@ import pytest
 from core.audit import Actor, AttemptFinish, AttemptStart, AttemptView
 from core.models import Advice
 from core.watch.alerts import AlertView, ResolvedView, last_action, relevant_advice
+from core.watch.fixes import triage_fixes
 from handlers.blocks.alert import alert_message, resolved_message, resolved_note
+from handlers.blocks.alert_fixes import FIXES_BLOCK
 from handlers.blocks.offers import Offer
 from handlers.commands.parse import InvalidCommand, parse_command
 from handlers.commands.watch_parse import SnoozeCommand, WatchCommand
@@ -142,3 +145,51 @@ def test_the_resolved_note_says_how_long_and_who_acted() -> None:
     )
     edited = [b.to_dict() for b in resolved_message(resolved).blocks]
     assert [b for b in edited if "accessory" in b or b["type"] == "actions"] == []
+
+
+def test_a_paused_alert_offers_triage_previews_of_exactly_its_runs() -> None:
+    """Resume (pinned or latest) and kill, each a triage preview button carrying the filter."""
+    paused = replace(
+        alert([]),
+        rule="paused",
+        fixes=triage_fixes("paused", WF, backing_off=timedelta(minutes=10)),
+    )
+    blocks = [b.to_dict() for b in alert_message(paused, []).blocks]
+    [row] = [b for b in blocks if b.get("block_id") == FIXES_BLOCK]
+    flt = {"service": WF, "status": ["paused"]}
+    assert [(e["action_id"], json.loads(e["value"])) for e in row["elements"]] == [
+        ("restate.triage.preview:resume:keep", flt),
+        ("restate.triage.preview:resume:latest", flt),
+        ("restate.triage.preview:kill:-", flt),
+    ]
+    assert [e.get("style") for e in row["elements"]] == [None, None, "danger"]
+    assert "Nothing to do" not in json.dumps(blocks)
+
+
+def test_a_backing_off_alert_selects_only_the_runs_past_its_threshold() -> None:
+    """Pause and kill the service's backing-off runs older than the rule's threshold."""
+    fixes = triage_fixes("backing-off", WF, backing_off=timedelta(minutes=10))
+    assert [(f.action, f.filter) for f in fixes] == [
+        ("pause", {"service": WF, "status": ["backing-off"], "olderThan": "600s"}),
+        ("kill", {"service": WF, "status": ["backing-off"], "olderThan": "600s"}),
+    ]
+    assert triage_fixes("failures", WF, backing_off=timedelta(minutes=10)) == []
+
+
+def test_a_bulk_run_from_the_alert_thread_is_its_last_action() -> None:
+    """A triage Run clicked on a preview in the alert's thread names the action and its count."""
+    run = view("invocations-execute", "U1", OPENED + timedelta(minutes=4), "1.5")
+    run = run.model_copy(
+        update={
+            "start": run.start.model_copy(
+                update={
+                    "args": {"action": "resume", "invocationIds": ["inv_1", "inv_2"]},
+                    "context": {"channel": "C1", "message_ts": "1.5", "thread_ts": "1.1"},
+                }
+            )
+        }
+    )
+    other = view("recover-stuck-workflow", "U2", OPENED + timedelta(minutes=6), None)
+    action = last_action([other, run], since=OPENED, channel="C1", ts="1.1")
+    assert action is not None
+    assert (action.name, action.actor_id) == ("resume of 2 invocations", "U1")
