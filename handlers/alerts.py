@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -15,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from core.ids import new_request_id
 from core.pending import PendingActions
 from core.watch.alerts import AlertView, NotifyFailed, ResolvedView
+from handlers.alert_lookup import delivery_metadata, find_delivery
 from handlers.blocks.alert import alert_message, change_note, resolved_message, resolved_note
 from handlers.blocks.format import Rendered
 from handlers.offering import offer_writes
@@ -30,13 +32,22 @@ class SlackAlertNotifier:
         self._client = client
         self._pending = pending
 
-    async def post(self, channel: str, alert: AlertView) -> str:
+    async def post(self, channel: str, alert: AlertView, *, delivery: str) -> str:
         message = await self._render(channel, alert)
         with _slack_errors():
             answer = await self._client.chat_postMessage(
-                channel=channel, blocks=message.blocks, text=message.text, unfurl_links=False
+                channel=channel,
+                blocks=message.blocks,
+                text=message.text,
+                unfurl_links=False,
+                metadata=delivery_metadata(alert.key, delivery),
             )
         return str(answer["ts"])
+
+    async def find(
+        self, channel: str, alert_key: str, delivery: str, claimed_at: datetime
+    ) -> str | None:
+        return await find_delivery(self._client, channel, delivery, claimed_at)
 
     async def update(self, channel: str, ts: str, alert: AlertView, *, announce: bool) -> None:
         await self._edit(channel, ts, await self._render(channel, alert, ts))

@@ -7,8 +7,11 @@ Runs an aiohttp server on a free loopback port in the test's event loop. Point t
         ...
         posted = await fake.wait_for("chat.postMessage")
 
-Answers ``auth.test``, ``chat.postMessage`` (with a fresh ts; ``not_in_channel`` for channels in
-``fake.not_in_channel``), ``chat.update``, ``chat.postEphemeral``, ``views.open|update|publish``
+Answers ``auth.test``, ``chat.postMessage`` (with a fresh ts from the clock, as Slack's are;
+``not_in_channel`` for channels in ``fake.not_in_channel``), ``conversations.history`` (the
+channel's top-level posts between ``oldest`` and ``latest``, newest first, paged by ``limit`` and
+``cursor``, with their ``metadata`` when ``include_all_metadata`` is set), ``chat.update``,
+``chat.postEphemeral``, ``views.open|update|publish``
 (echoing the view with an id) and ``usergroups.users.list``
 (members from ``fake.group_members``, or ``fake.usergroups_error``). Response URL posts are
 recorded as method ``response_url``. ``fake.failing[method] = status`` makes the method (or
@@ -24,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -78,6 +82,10 @@ class FakeSlack:
         self.failing: dict[str, int] = {}
         self._changed = asyncio.Event()
         self._ts = 0
+        self._last_ts_us = 0
+        #: Top-level messages posted per channel, oldest first, as ``conversations.history``
+        #: returns them (with their metadata).
+        self.history: dict[str, list[dict[str, Any]]] = {}
         self._runner: web.AppRunner | None = None
         self._sockets: list[web.WebSocketResponse] = []
         self._envelopes = itertools.count(1)
@@ -226,9 +234,12 @@ class FakeSlack:
             channel = str(params.get("channel"))
             if channel in self.not_in_channel:
                 return {"ok": False, "error": "not_in_channel"}
-            self._ts += 1
-            ts = f"1700000000.{self._ts:06d}"
+            ts = self._next_ts()
+            if not params.get("thread_ts"):
+                self._remember(channel, ts, params)
             return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
+        if method == "conversations.history":
+            return self._history(params)
         if method == "apps.connections.open":
             return {"ok": True, "url": self.base_url.replace("http://", "ws://") + "/socket"}
         if method == "chat.update":
@@ -246,3 +257,50 @@ class FakeSlack:
                 return {"ok": False, "error": self.usergroups_error}
             return {"ok": True, "users": self.group_members.get(str(params.get("usergroup")), [])}
         return {"ok": False, "error": "unknown_method"}
+
+    def _next_ts(self) -> str:
+        """Slack's ts: the time of the post in microseconds, unique and increasing."""
+        micros = max(int(time.time() * 1_000_000), self._last_ts_us + 1)
+        self._last_ts_us = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _remember(self, channel: str, ts: str, params: dict[str, Any]) -> None:
+        message: dict[str, Any] = {"type": "message", "ts": ts, "bot_id": BOT_ID}
+        message["text"] = params.get("text") or ""
+        metadata = params.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if metadata:
+            message["metadata"] = metadata
+        self.history.setdefault(channel, []).append(message)
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel"))
+        if channel in self.not_in_channel:
+            return {"ok": False, "error": "not_in_channel"}
+        inclusive = _truthy(params.get("inclusive"))
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or time.time() + 1)
+
+        def within(ts: float) -> bool:
+            if inclusive:
+                return oldest <= ts <= latest
+            return oldest < ts < latest
+
+        found = [m for m in self.history.get(channel, []) if within(float(m["ts"]))][::-1]
+        if not _truthy(params.get("include_all_metadata")):
+            found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 100)
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+
+def _truthy(value: object) -> bool:
+    return str(value).lower() in ("1", "true")

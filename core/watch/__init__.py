@@ -7,5 +7,6 @@ lease.py       the leader lease with a fencing token: one replica watches at a t
 store.py       subscriptions, snoozes, alert state and posted messages in Redis
 engine.py      one check by the leader: read, evaluate, step, save, deliver
 alerts.py      what a surface is told to post (views) and the port it implements
+fixes.py       the triage bulk actions a paused or backing-off alert offers
 control.py     watch / unwatch / snooze / status for operators, authorized and audited
 """

@@ -97,8 +97,18 @@ class NotifyFailed(Exception):
 class AlertNotifier(Protocol):
     """Posts alerts into a channel. Raises on failure; the engine retries on the next check."""
 
-    async def post(self, channel: str, alert: AlertView) -> str:
-        """Post a new alert message; return its id (Slack's ts)."""
+    async def post(self, channel: str, alert: AlertView, *, delivery: str) -> str:
+        """Post a new alert message carrying ``delivery``; return its id (Slack's ts)."""
+
+    async def find(
+        self, channel: str, alert_key: str, delivery: str, claimed_at: datetime
+    ) -> str | None:
+        """The id of the message posted with ``delivery`` soon after ``claimed_at``, if any.
+
+        None when there is none, or when the surface cannot look at all (then the caller posts
+        again: a possible duplicate beats a lost alert); raises ``NotifyFailed`` when it could
+        not tell this time.
+        """
 
     async def update(self, channel: str, ts: str, alert: AlertView, *, announce: bool) -> None:
         """Edit the alert in place; with ``announce``, also say what changed in its thread."""

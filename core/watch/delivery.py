@@ -7,8 +7,11 @@ thread) or when its buttons get old; every message of an alert that is no longer
 resolved note once.
 
 A post is claimed in Redis (fenced by the lease) before Slack is called, and its ts is stored
-right after, so no replica or restart posts it again. The one gap: a leader that dies between
-Slack's answer and storing the ts leaves a claim without ts, which the next leader posts again.
+right after, so no replica or restart posts it again. The claim records a delivery id, which the
+post carries (Slack message metadata), and its time: a leader that died between Slack's answer
+and storing the ts leaves a claim without ts, and the next leader looks the message up by that id
+before it posts. It adopts the message it finds (and edits or resolves it from then on); only
+when there is none does it post. A lookup that fails this time is tried again on the next check.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from datetime import datetime, timedelta
 from core.advice import advise
 from core.audit import AuditLog
 from core.errors import AuditUnavailable
+from core.ids import new_id
 from core.models import Advice
 from core.watch.alerts import (
     AlertNotifier,
@@ -87,7 +91,7 @@ class Delivery:
                 view = self._view(state, readout, advice, now)
                 posted = messages.get(message_field(key, channel))
                 if posted is None or posted.ts is None:
-                    if not muted:
+                    if not muted and not await self._adopted(leadership, posted):
                         await self._post(leadership, channel, view, now)
                 elif not await self._refresh(leadership, posted, view, muted, now):
                     return
@@ -127,11 +131,14 @@ class Delivery:
             offered_at=now,
             noted_count=view.count,
             noted_at=now,
+            delivery=new_id("dlv"),
+            claimed_at=now,
         )
         if not await self._store.claim(leadership, record):
             return  # posted already, or this replica is no longer the leader
+        assert record.delivery is not None
         try:
-            ts = await self._notifier.post(channel, view)
+            ts = await self._notifier.post(channel, view, delivery=record.delivery)
         except NotifyFailed as exc:
             log.warning("watch: could not post %s in %s: %s", view.key, channel, exc)
             await self._store.forget(leadership, record)
@@ -174,9 +181,42 @@ class Delivery:
             update |= {"noted_count": view.count, "noted_at": now}
         return await self._store.update(leadership, message.model_copy(update=update))
 
+    async def _adopted(self, leadership: Leadership, claim: PostedMessage | None) -> bool:
+        """True when nothing may be posted this check: the claim's post was found in the channel
+        (it is adopted: its ts stored), or whether there is one cannot be told yet."""
+        if claim is None:
+            return False
+        try:
+            ts = await self._posted_ts(claim)
+        except NotifyFailed as exc:
+            log.warning("watch: could not look for the post of %s: %s", claim.field, exc)
+            return True
+        if ts is None:
+            return False
+        await self._store.update(leadership, claim.model_copy(update={"ts": ts}))
+        log.warning(
+            "watch: adopted %s, posted by a leader that died before storing it", claim.field
+        )
+        return True
+
+    async def _posted_ts(self, claim: PostedMessage) -> str | None:
+        """The ts of a claim's post if the channel has it; raises ``NotifyFailed``."""
+        if claim.delivery is None or claim.claimed_at is None:
+            return None  # claimed before posts carried a delivery id: nothing to look for
+        return await self._notifier.find(
+            claim.channel, claim.alert_key, claim.delivery, claim.claimed_at
+        )
+
     async def _resolve(self, leadership: Leadership, message: PostedMessage, now: datetime) -> bool:
-        if message.ts is None:  # claimed by a leader that died before posting: nothing to close
-            return await self._store.forget(leadership, message)
+        ts = message.ts
+        if ts is None:  # claimed by a leader that died: close what it posted, if anything
+            try:
+                ts = await self._posted_ts(message)
+            except NotifyFailed as exc:
+                log.warning("watch: could not look for the post of %s: %s", message.field, exc)
+                return True  # the next check looks again
+            if ts is None:
+                return await self._store.forget(leadership, message)
         if not await self._lease.renew(leadership):
             return False
         try:
@@ -190,12 +230,10 @@ class Delivery:
             summary=message.summary,
             opened_at=message.opened_at,
             resolved_at=now,
-            last_action=last_action(
-                views, since=message.opened_at, channel=message.channel, ts=message.ts
-            ),
+            last_action=last_action(views, since=message.opened_at, channel=message.channel, ts=ts),
         )
         try:
-            await self._notifier.resolve(message.channel, message.ts, resolved)
+            await self._notifier.resolve(message.channel, ts, resolved)
         except NotifyFailed as exc:
             log.warning("watch: could not resolve %s: %s", message.field, exc)
             return True

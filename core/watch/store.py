@@ -6,7 +6,8 @@ Keys, under one prefix (``restate-ops:watch:`` by default):
     snooze:<channel>     hash    rule (or ``all``) -> until (ISO 8601)
     alerts               hash    alert key -> AlertState JSON (pending and open alerts)
     memory               string  what the rules remember (draining since, last version)
-    messages             hash    "<alert key>|<channel>" -> PostedMessage JSON
+    messages             hash    "<alert key>|<channel>" -> PostedMessage JSON (a claim, with
+                                 its delivery id, until Slack's ts is stored)
     checks               hash    count and time of the leader's last check
 
 Every write the leader makes during a check is fenced (see ``core.watch.lease``): one Lua script
@@ -90,6 +91,10 @@ class PostedMessage(BaseModel):
     #: The count the thread was last told, and when (change notes are throttled).
     noted_count: int
     noted_at: AwareDatetime
+    #: The id the post carries (Slack message metadata) and when it was claimed: a new leader
+    #: that finds the claim without ts looks the message up by them instead of posting again.
+    delivery: str | None = None
+    claimed_at: AwareDatetime | None = None
 
     @property
     def field(self) -> str:

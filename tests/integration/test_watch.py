@@ -21,6 +21,7 @@ from bot.devstack import RestateServer, WorkflowIngress, WorkflowService
 from bot.slack_app import slack_web_client
 from bot.watcher import build_watch
 from core.restate.client import RestateAdminClient
+from core.watch.alerts import AlertView, ResolvedView
 from core.watch.engine import Watch
 from core.watch.store import WatchStore
 from handlers.alerts import SlackAlertNotifier
@@ -250,6 +251,97 @@ async def test_two_replicas_post_one_alert_and_a_dead_leader_is_replaced_without
     assert await store.update(stale, message.model_copy(update={"count": 7})) is False
     assert (await first.check()).leader is False
     assert [m.count for m in await store.messages()] == [1]
+
+
+class LeaderDied(Exception):
+    """The process ended in the middle of a post, before the ts was stored."""
+
+
+class DiesWhilePosting:
+    """A notifier whose process 'dies' during a post: before Slack took it, or right after
+    Slack answered (``reached_slack``); either way the ts is never stored."""
+
+    def __init__(self, inner: SlackAlertNotifier, *, reached_slack: bool) -> None:
+        self._inner = inner
+        self._reached_slack = reached_slack
+
+    async def post(self, channel: str, alert: AlertView, *, delivery: str) -> str:
+        if self._reached_slack:
+            await self._inner.post(channel, alert, delivery=delivery)
+        raise LeaderDied
+
+    async def find(
+        self, channel: str, alert_key: str, delivery: str, claimed_at: datetime
+    ) -> str | None:
+        return await self._inner.find(channel, alert_key, delivery, claimed_at)
+
+    async def update(self, channel: str, ts: str, alert: AlertView, *, announce: bool) -> None:
+        await self._inner.update(channel, ts, alert, announce=announce)
+
+    async def resolve(self, channel: str, ts: str, resolved: ResolvedView) -> None:
+        await self._inner.resolve(channel, ts, resolved)
+
+
+async def leader_dies_while_posting(bot: SlackBot, stack: Stack, *, reached_slack: bool) -> Watch:
+    """Subscribe, pause a run, and let leader "a" die in its alert's post; return its successor
+    (the lease ran out: its key expired)."""
+    await subscribe(bot)
+    client = slack_web_client("xoxb-test-token", bot.fake.api_url)
+    notifier = SlackAlertNotifier(client, bot.services.pending)
+    first = build_watch(
+        bot.services, DiesWhilePosting(notifier, reached_slack=reached_slack), owner="a"
+    )
+    await paused_run(stack)
+    await first.check()
+    with pytest.raises(LeaderDied):
+        await first.check()
+    await bot.services.redis.delete(f"{bot.services.settings.watch_prefix}lease")
+    return replica(bot, "b")
+
+
+async def test_a_post_whose_ts_was_never_stored_is_adopted_not_repeated(
+    bot: SlackBot, stack: Stack
+) -> None:
+    """The leader dies between Slack's answer and storing the ts: the next leader finds the
+    message by the delivery id in its metadata, adopts it and edits it; nothing is posted twice."""
+    second = await leader_dies_while_posting(bot, stack, reached_slack=True)
+    store = WatchStore(bot.services.redis, prefix=bot.services.settings.watch_prefix)
+    [claim] = await store.messages()
+    [posted] = alerts(bot, "Paused invocations")
+
+    assert (await second.check()).leader
+    [adopted] = await store.messages()
+    await paused_run(stack)
+    await second.check()
+
+    assert (claim.ts, claim.delivery is not None) == (None, True)
+    assert posted.params["metadata"]["event_payload"] == {
+        "alert": claim.alert_key,
+        "delivery": claim.delivery,
+    }
+    assert adopted.ts == posted.answer["ts"]
+    assert len(alerts(bot, "Paused invocations")) == 1
+    [lookup] = bot.fake.calls_to("conversations.history")
+    assert lookup.params["include_all_metadata"] in ("1", "true")
+    edits = bot.fake.calls_to("chat.update", lambda c: c.params.get("ts") == adopted.ts)
+    assert "2 paused invocations" in edits[-1].text
+
+
+async def test_a_claim_that_never_reached_slack_is_posted_once_by_the_next_leader(
+    bot: SlackBot, stack: Stack
+) -> None:
+    """The leader dies after claiming, before Slack took the post: the history has no message
+    with its delivery id, so the next leader posts the alert, once."""
+    second = await leader_dies_while_posting(bot, stack, reached_slack=False)
+
+    await second.check()
+    await second.check()
+
+    [posted] = alerts(bot, "Paused invocations")
+    store = WatchStore(bot.services.redis, prefix=bot.services.settings.watch_prefix)
+    [message] = await store.messages()
+    assert message.ts == posted.answer["ts"]
+    assert len(bot.fake.calls_to("conversations.history")) == 1
 
 
 async def test_snooze_and_unwatch_are_honoured(bot: SlackBot, stack: Stack) -> None:

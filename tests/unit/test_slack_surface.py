@@ -78,6 +78,12 @@ def test_manifest_declares_what_the_bot_needs() -> None:
         for line in text.split("bot:\n", 1)[1].split("settings:", 1)[0].splitlines()
         if line.strip().startswith("- ")
     ]
-    assert scopes == ["commands", "chat:write", "usergroups:read"]
+    assert scopes == [
+        "commands",
+        "chat:write",
+        "usergroups:read",
+        "channels:history",
+        "groups:history",
+    ]
     assert "# request_url: https://" in text
     assert "# url: https://" in text
