@@ -31,8 +31,11 @@ def _header(text: str) -> HeaderBlock:
 def alert_message(
     alert: AlertView, offers: Sequence[Offer], *, offers_error: str | None = None
 ) -> Rendered:
-    """The alert: what holds, since when, and the doctor's advice for it as buttons."""
+    """The alert: what holds, since when, the doctor's advice for it as buttons, and its triage
+    fixes (``core.watch.fixes``) as preview buttons."""
     headline = f"🚨 {alert.title}: {alert.target}"
+    # Doctor's "nothing to do" would be wrong beside a fix.
+    advised = bool(alert.advice) or not alert.fixes
     blocks: list[Block] = [
         _header(headline),
         *sections(esc(clip(alert.summary, 500)), [esc(alert.hint)], ALERT_BLOCK),
@@ -42,12 +45,7 @@ def alert_message(
             f"`/restate snooze {alert.rule} 1h`"
         ),
         DividerBlock(),
-        # Doctor's "nothing to do" would be wrong beside a fix.
-        *(
-            offer_blocks(alert.advice, offers, threaded=True)
-            if alert.advice or not alert.fixes
-            else []
-        ),
+        *(offer_blocks(alert.advice, offers, threaded=True) if advised else []),
         *fix_blocks(alert.fixes),
     ]
     if offers_error:
@@ -56,7 +54,7 @@ def alert_message(
         [
             headline,
             alert.summary,
-            *plain_advice_lines(alert.advice),
+            *(plain_advice_lines(alert.advice) if advised else []),
             *(fix.label for fix in alert.fixes),
         ]
     )
