@@ -12,6 +12,9 @@ post carries (Slack message metadata), and its time: a leader that died between 
 and storing the ts leaves a claim without ts, and the next leader looks the message up by that id
 before it posts. It adopts the message it finds (and edits or resolves it from then on); only
 when there is none does it post. A lookup that fails this time is tried again on the next check.
+A leader that only stalled mid-post and answers after its claim was taken over cannot point the
+record at its late message (``WatchStore.posted`` keeps the newer delivery): that message is a
+duplicate, logged, and the one gap left (a Slack post cannot be fenced).
 """
 
 from __future__ import annotations
@@ -143,7 +146,13 @@ class Delivery:
             log.warning("watch: could not post %s in %s: %s", view.key, channel, exc)
             await self._store.forget(leadership, record)
             return
-        await self._store.posted(record.model_copy(update={"ts": ts}))
+        if not await self._store.posted(record.model_copy(update={"ts": ts})):
+            log.warning(
+                "watch: %s was taken over while posting; %s in %s is a duplicate",
+                view.key,
+                ts,
+                channel,
+            )
 
     async def _refresh(
         self,

@@ -57,6 +57,20 @@ redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 return 1
 """
 
+# Record Slack's ts after a post, unfenced (a post that happened must not be repeated), unless
+# the claim now belongs to another delivery: a leader that stalled mid-post must not point the
+# record away from the message its successor posted (or adopted) meanwhile.
+_POSTED = """
+local existing = redis.call('HGET', KEYS[1], ARGV[1])
+if existing then
+  local record = cjson.decode(existing)
+  local delivery = record['delivery']
+  if delivery ~= nil and delivery ~= cjson.null and delivery ~= ARGV[3] then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+
 _FENCED_HSET = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
@@ -124,6 +138,7 @@ class WatchStore:
         self._checks = f"{prefix}checks"
         self._save = redis.register_script(_SAVE)
         self._claim = redis.register_script(_CLAIM)
+        self._posted = redis.register_script(_POSTED)
         self._hset = redis.register_script(_FENCED_HSET)
         self._hdel = redis.register_script(_FENCED_HDEL)
 
@@ -227,9 +242,16 @@ class WatchStore:
         )
         return bool(done)
 
-    async def posted(self, message: PostedMessage) -> None:
-        """Record Slack's ts after the post, unfenced: a post that happened must not be repeated."""
-        await self._redis.hset(self._messages, message.field, message.model_dump_json())
+    async def posted(self, message: PostedMessage) -> bool:
+        """Record Slack's ts after the post, unfenced: a post that happened must not be repeated.
+
+        False (nothing written) when the claim was taken over by another delivery meanwhile.
+        """
+        done = await self._posted(
+            keys=[self._messages],
+            args=[message.field, message.model_dump_json(), message.delivery or ""],
+        )
+        return bool(done)
 
     async def update(self, leadership: Leadership, message: PostedMessage) -> bool:
         done = await self._hset(

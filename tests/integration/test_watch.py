@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from bot.devstack import RestateServer, WorkflowIngress, WorkflowService
 from bot.slack_app import slack_web_client
@@ -23,7 +24,8 @@ from bot.watcher import build_watch
 from core.restate.client import RestateAdminClient
 from core.watch.alerts import AlertView, ResolvedView
 from core.watch.engine import Watch
-from core.watch.store import WatchStore
+from core.watch.lease import LeaderLease
+from core.watch.store import PostedMessage, WatchStore
 from handlers.alerts import SlackAlertNotifier
 from tests.integration.conftest import StartRestate, StartWorkflowService, wait_for_status
 from tests.integration.slack_harness import (
@@ -342,6 +344,44 @@ async def test_a_claim_that_never_reached_slack_is_posted_once_by_the_next_leade
     [message] = await store.messages()
     assert message.ts == posted.answer["ts"]
     assert len(bot.fake.calls_to("conversations.history")) == 1
+
+
+async def test_a_stalled_leader_cannot_repoint_a_taken_over_claim(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """A late ts from a claim another leader took over (another delivery) is not recorded; the
+    claim's own delivery's ts is."""
+    redis: Redis = Redis.from_url(redis_url)
+    try:
+        store = WatchStore(redis, prefix=redis_prefix)
+        lease = LeaderLease(redis, prefix=redis_prefix, owner="b", ttl_ms=10_000)
+        leadership = await lease.acquire()
+        assert leadership is not None
+        now = datetime.now(UTC)
+        claim = PostedMessage(
+            alert_key="paused:Svc",
+            channel=CHANNEL,
+            fence="a|1",
+            rule="paused",
+            target="Svc",
+            count=1,
+            summary="1 paused invocation of Svc",
+            opened_at=now,
+            offered_at=now,
+            noted_count=1,
+            noted_at=now,
+            delivery="dlv_b",
+            claimed_at=now,
+        )
+        assert await store.claim(leadership, claim)
+
+        late = await store.posted(claim.model_copy(update={"ts": "1.1", "delivery": "dlv_a"}))
+        own = await store.posted(claim.model_copy(update={"ts": "1.2"}))
+
+        assert (late, own) == (False, True)
+        assert [m.ts for m in await store.messages()] == ["1.2"]
+    finally:
+        await redis.aclose()
 
 
 async def test_snooze_and_unwatch_are_honoured(bot: SlackBot, stack: Stack) -> None:
