@@ -61,7 +61,7 @@ class Delivery:
         offer_refresh: timedelta,
         note_every: timedelta,
         *,
-        backing_off: timedelta = DEFAULT_BACKING_OFF,
+        backing_off: timedelta | None = DEFAULT_BACKING_OFF,
     ) -> None:
         self._store = store
         self._lease = lease
@@ -70,7 +70,8 @@ class Delivery:
         self._live_service_url = live_service_url
         self._offer_refresh = offer_refresh
         self._note_every = note_every
-        #: The backing-off rule's threshold: its fixes select the runs older than it.
+        #: The backing-off rule's threshold: its fixes select the runs older than it. None: the
+        #: alerts offer no triage fix (the surface's triage acts on another environment).
         self._backing_off = backing_off
 
     async def deliver(
@@ -112,7 +113,11 @@ class Delivery:
             checked_at=now,
             advice=relevant_advice(state.rule, state.target, advice),
             report=readout.report,
-            fixes=triage_fixes(state.rule, state.target, backing_off=self._backing_off),
+            fixes=(
+                triage_fixes(state.rule, state.target, backing_off=self._backing_off)
+                if self._backing_off is not None
+                else []
+            ),
         )
 
     async def _post(
