@@ -127,6 +127,7 @@ class Delivery:
         view: AlertView,
         now: datetime,
     ) -> None:
+        delivery = new_id("dlv")
         record = PostedMessage(
             alert_key=view.key,
             channel=channel,
@@ -139,14 +140,13 @@ class Delivery:
             offered_at=now,
             noted_count=view.count,
             noted_at=now,
-            delivery=new_id("dlv"),
+            delivery=delivery,
             claimed_at=now,
         )
         if not await self._store.claim(leadership, record):
             return  # posted already, or this replica is no longer the leader
-        assert record.delivery is not None
         try:
-            ts = await self._notifier.post(channel, view, delivery=record.delivery)
+            ts = await self._notifier.post(channel, view, delivery=delivery)
         except NotifyFailed as exc:
             log.warning("watch: could not post %s in %s: %s", view.key, channel, exc)
             await self._store.forget(leadership, record)
