@@ -5,16 +5,20 @@
     POST /api/v2/admin/operator/restate/cleanup-stale-deployments  {"serviceUrl", "forceDrain"?}
     POST /api/v2/admin/operator/restate/recover-stuck-workflow     {"serviceName", "serviceKey"}
     GET  /healthz        the process answers
-    GET  /readyz         Redis and the Restate admin API answer
+    GET  /readyz         Redis and every environment's Restate admin API answer
     GET  /metrics        Prometheus metrics (operations, audit, watch, last readout)
     POST /slack/events   Slack in HTTP mode (only when a Slack app is given)
 
-An operator route is thin: identify the ``X-Api-Key``, turn it into an actor with a role, call
-``core.operations``, render JSON. Authorization, validation and the audit are core's, so the
-routes get the same checks and the same audit as Slack and the CLI. Every operator response
-carries ``X-Request-Id``; error bodies carry it too, as ``requestId``, and so does the audit row.
+An operator route is thin: pick the environment (the optional ``X-Restate-Environment`` header,
+``bot.http_environment``; absent: the default one), identify the ``X-Api-Key`` in that
+environment's keyring, turn it into an actor with a role, call that environment's
+``core.operations``, render JSON. Every answer names its environment in the same header.
+Authorization, validation and the audit are core's, so the routes get the same checks and the
+same audit as Slack and the CLI. Every operator response carries ``X-Request-Id``; error bodies
+carry it too, as ``requestId``, and so does the audit row.
 
-Status codes: 401 missing or unknown key, 403 key without operate permission, 400 body that is not
+Status codes: 401 missing or unknown key (or a key of another environment), 422 an unknown
+environment, 403 key without operate permission, 400 body that is not
 a JSON object, 413 body too large, 422 a field breaks a rule (``bot.json_body`` lists the body's
 rules), then the error tree's own classes (404 deployment not found, 409 retry blocked, 502 admin
 error, 503 admin or audit unavailable). Every answer leaves through ``redact_outgoing``: no URL
@@ -26,7 +30,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn, get_args
+from dataclasses import replace
+from typing import Any, get_args
 
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
@@ -34,6 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot import http_environment
 from bot.json_body import BodyRefused, read_body
 from bot.metrics import metrics_endpoint
 from bot.payloads import doctor_payload
@@ -41,6 +47,7 @@ from bot.services import Services
 from bot.slack_events import slack_events_endpoint
 from core.audit import Actor
 from core.authz import NO_ROLE, ApiKey, can_operate
+from core.environments import Environment, Environments
 from core.errors import InvalidInput, OpsError, Unauthenticated
 from core.ids import new_request_id
 from core.models import DoctorRequest, parse_request, to_json_dict
@@ -51,7 +58,8 @@ from core.redact import redact_outgoing, redact_text
 log = logging.getLogger(__name__)
 
 OPERATOR_PATH = "/api/v2/admin/operator/restate"
-API_KEY_HEADER = "x-api-key"
+API_KEY_HEADER = http_environment.API_KEY_HEADER
+UNKNOWN_KEY = "Missing or unknown X-Api-Key."
 REQUEST_ID_HEADER = "X-Request-Id"
 #: Optional free text recorded in the audit row (the operator guide's bodies have no field for it).
 REASON_HEADER = "x-reason"
@@ -62,8 +70,13 @@ ANONYMOUS = "anonymous"
 
 def build_http_app(services: Services, slack_app: AsyncApp | None = None) -> Starlette:
     """The ASGI app ``restate-ops serve`` runs; ``slack_app`` adds Slack's HTTP-mode endpoint."""
+    unscoped = http_environment.unscoped_operations(services)
     routes = [
-        Route(f"{OPERATOR_PATH}/{name}", _operator_endpoint(services, name), methods=["POST"])
+        Route(
+            f"{OPERATOR_PATH}/{name}",
+            _operator_endpoint(services, name, unscoped),
+            methods=["POST"],
+        )
         for name in get_args(OperationRoute)
     ]
     # Imported here: bot.http_triage reuses this module's request helpers.
@@ -86,22 +99,23 @@ def build_http_app(services: Services, slack_app: AsyncApp | None = None) -> Sta
 
 
 def _operator_endpoint(
-    services: Services, route: OperationRoute
+    services: Services, route: OperationRoute, unscoped: Operations
 ) -> Callable[[Request], Awaitable[Response]]:
-    operations = services.operations
-    keyring = services.settings.api_keys  # parsed once: the settings never change while serving
-
     async def endpoint(request: Request) -> Response:
         request_id = new_request_id()
-        key = keyring.identify(request.headers.get(API_KEY_HEADER))
+        resolved = _resolved(services.environments, request)
+        env = resolved if isinstance(resolved, Environment) else None
         attempt = Attempt(
-            actor=_actor(key),
+            actor=_actor(None),
             reason=_reason(request),
             context=_context(request),
             request_id=request_id,
         )
         try:
-            body, status = await _run(operations, attempt, route, key, request), 200
+            env, key, attempt = await _authenticate(
+                services, unscoped, resolved, route, attempt, request
+            )
+            body, status = await _run(env.operations, attempt, route, key, request), 200
         except OpsError as exc:
             body, status = exc.with_request_id(request_id).to_body(), exc.http_status
         except BodyRefused as exc:
@@ -113,22 +127,63 @@ def _operator_endpoint(
             body = OpsError("Internal error.").with_request_id(request_id).to_body()
             status = 500
         log.info(
-            "POST %s -> %d actor=%s request_id=%s", route, status, attempt.actor.id, request_id
+            "POST %s -> %d env=%s actor=%s request_id=%s",
+            route,
+            status,
+            env.name if env else "-",
+            attempt.actor.id,
+            request_id,
         )
-        return _json(body, status, request_id)
+        return _json(body, status, request_id, env)
 
     return endpoint
+
+
+def _resolved(environments: Environments, request: Request) -> Environment | InvalidInput:
+    try:
+        return http_environment.resolve(environments, request)
+    except InvalidInput as exc:
+        return exc
+
+
+async def _authenticate(
+    services: Services,
+    unscoped: Operations,
+    env: Environment | InvalidInput,
+    route: OperationRoute,
+    attempt: Attempt,
+    request: Request,
+) -> tuple[Environment, ApiKey, Attempt]:
+    """The environment, the key valid there and the attempt's actor; refusals audited.
+
+    An unknown environment is refused (422 naming the header and the valid names) to a caller
+    whose key some environment knows; anyone else gets the 401 and learns no environment name.
+    Either way the entry names no environment: the request acted on none. The body of an
+    unauthenticated caller is not passed on: the audit keeps who and what route, not whatever a
+    stranger chose to send.
+    """
+    environments = services.environments
+    if isinstance(env, InvalidInput):
+        name = http_environment.known_anywhere(environments, request.headers.get(API_KEY_HEADER))
+        if name is None:
+            await unscoped.refuse(attempt, route, {}, Unauthenticated(UNKNOWN_KEY))
+        attempt = replace(attempt, actor=_named_actor(name))
+        args = http_environment.unknown_environment_args(request)
+        await unscoped.refuse(attempt, route, args, env)
+    caller = http_environment.authenticate(environments, env, request)
+    attempt = replace(attempt, actor=_actor(caller.key))
+    if caller.key is None:
+        await env.operations.refuse(attempt, route, {}, caller.refusal(env))
+    return env, caller.key, attempt
 
 
 async def _run(
     operations: Operations,
     attempt: Attempt,
     route: OperationRoute,
-    key: ApiKey | None,
+    key: ApiKey,
     request: Request,
 ) -> dict[str, Any]:
-    if key is None:
-        await _refuse_unauthenticated(operations, attempt, route)
     try:
         body: dict[str, Any] | BodyRefused = await read_body(request.stream())
     except BodyRefused as exc:
@@ -165,15 +220,9 @@ async def _check_body(
             await operations.refuse(attempt, route, body, exc)
 
 
-async def _refuse_unauthenticated(
-    operations: Operations, attempt: Attempt, route: OperationRoute
-) -> NoReturn:
-    """Audit the anonymous attempt as denied and answer 401.
-
-    The body of an unauthenticated caller is not passed on: the audit keeps who and what route,
-    not whatever a stranger chose to send.
-    """
-    await operations.refuse(attempt, route, {}, Unauthenticated("Missing or unknown X-Api-Key."))
+def _named_actor(name: str) -> Actor:
+    """A key some environment knows, presented for an environment that does not exist."""
+    return Actor(id=name, surface="http", display_name=f"API key {name}", role=NO_ROLE)
 
 
 def _actor(key: ApiKey | None) -> Actor:
@@ -198,8 +247,14 @@ def _context(request: Request) -> dict[str, str]:
     return context
 
 
-def _json(body: dict[str, Any], status: int, request_id: str) -> JSONResponse:
-    headers = {REQUEST_ID_HEADER: request_id, "Cache-Control": "no-store"}
+def _json(
+    body: dict[str, Any], status: int, request_id: str, env: Environment | None = None
+) -> JSONResponse:
+    headers = {
+        REQUEST_ID_HEADER: request_id,
+        "Cache-Control": "no-store",
+        **http_environment.response_headers(env),
+    }
     if status == 401:
         headers["WWW-Authenticate"] = 'ApiKey header="X-Api-Key"'
     # The boundary where text leaves: Restate stores a deployment URI with its password, so any
@@ -217,15 +272,30 @@ async def _healthz(request: Request) -> Response:
 
 def _readyz_endpoint(services: Services) -> Callable[[Request], Awaitable[Response]]:
     async def readyz(request: Request) -> Response:
-        """Readiness: Redis (audit) and the Restate admin API both answer; checks every one."""
-        names = ("redis", "restateAdmin")
-        results = await asyncio.gather(
-            _check(services.redis.ping()), _check(services.admin.ready())
+        """Readiness: Redis (audit) and every environment's Restate admin API answer.
+
+        Every one is checked, none stops the others. ``checks.restateAdmin`` is ``ok`` or says
+        which environment is not ready and why; ``environments`` has one result per environment.
+        """
+        envs = list(services.environments)
+        redis, *admins = await asyncio.gather(
+            _check(services.redis.ping()), *(_check(env.admin.ready()) for env in envs)
         )
-        checks = dict(zip(names, results, strict=True))
-        ready = all(result == "ok" for result in results)
+        by_env = {env.name: result for env, result in zip(envs, admins, strict=True)}
+        failing = {name: result for name, result in by_env.items() if result != "ok"}
+        if not failing:
+            admin = "ok"
+        elif services.environments.several:
+            admin = "; ".join(f"{name}: {result}" for name, result in failing.items())
+        else:
+            admin = next(iter(failing.values()))
+        ready = redis == "ok" and not failing
         return JSONResponse(
-            {"status": "ok" if ready else "unavailable", "checks": checks},
+            {
+                "status": "ok" if ready else "unavailable",
+                "checks": {"redis": redis, "restateAdmin": admin},
+                "environments": by_env,
+            },
             status_code=200 if ready else 503,
         )
 
