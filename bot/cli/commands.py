@@ -4,6 +4,13 @@ The actor is the OS user (``getpass.getuser()``) with the operator role. Deliber
 can run this command with the admin URL in its environment can already call the Restate admin API
 directly, so a second gate here would protect nothing. What the CLI adds is the audit (surface
 ``cli``, the OS user and host), the same validation and previews as Slack, and a confirmation.
+
+With several environments the same holds per environment: the CLI acts on one (``--env``, else
+the default), through that environment's use cases, so its audit entry names it. The file's
+allowlists and API keys are for Slack users and HTTP callers; a process that reads the file (and
+the variables it references) holds every admin URL in it already. What the CLI does add per
+environment: every line it prints and its confirmation question name the environment (``PROD``
+for production), and each command it suggests carries ``--env``.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import getpass
 import os
 import socket
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bot.cli.exits import ExitCode
@@ -22,8 +30,13 @@ from bot.payloads import doctor_payload
 from bot.services import Services
 from core.audit import Actor
 from core.authz import OPERATOR
+from core.environments import Environment, EnvironmentSpec
+from core.errors import InvalidInput
 from core.models import Route, to_json_dict
 from core.operations import Attempt
+
+#: The option that names the environment (``RESTATE_OPS_ENV`` when not given).
+ENV_OPTION = "--env"
 
 
 def os_user() -> str:
@@ -39,19 +52,45 @@ def cli_attempt(reason: str | None = None) -> Attempt:
     return Attempt(actor=actor, reason=reason, context={"host": host})
 
 
-async def doctor(services: Services, io: Io) -> ExitCode:
+@dataclass(frozen=True)
+class Target:
+    """The environment a command acts on, and whether others exist (then output names it)."""
+
+    env: Environment
+    several: bool
+
+    @classmethod
+    def of(cls, services: Services, name: str | None) -> Target:
+        """``name``'s environment, else the default; ``InvalidInput`` on ``--env`` otherwise."""
+        try:
+            env = services.environments.resolve(name)
+        except InvalidInput as exc:
+            raise InvalidInput(ENV_OPTION, exc.rule) from None
+        return cls(env, services.environments.several)
+
+    @property
+    def shown(self) -> EnvironmentSpec | None:
+        """The environment to name in the output: only when several are configured."""
+        return self.env.spec if self.several else None
+
+    def stamped(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A JSON body, with ``environment`` when several are configured (else unchanged)."""
+        return {**body, "environment": self.env.name} if self.several else body
+
+
+async def doctor(target: Target, io: Io) -> ExitCode:
     """Read-only readout: the verdict first; the exit code follows the verdict."""
-    result = await services.operations.doctor(cli_attempt())
+    result = await target.env.operations.doctor(cli_attempt())
     verdict = doctor_verdict(result.report)
     if io.json:
-        io.dump({**doctor_payload(result), "requestId": result.request_id})
+        io.dump(target.stamped({**doctor_payload(result), "requestId": result.request_id}))
     else:
-        io.result(*doctor_view(result, verdict, io.out.width))
+        io.result(*doctor_view(result, verdict, io.out.width, target.shown))
     return verdict.exit_code
 
 
 async def write(
-    services: Services,
+    target: Target,
     io: Io,
     route: Route,
     args: Mapping[str, Any],
@@ -60,15 +99,17 @@ async def write(
     yes: bool,
 ) -> ExitCode:
     """Preview, confirm (unless ``yes``), then run one write route."""
+    operations = target.env.operations
     attempt = cli_attempt(reason)
-    preview = await services.operations.preview(attempt, route, args)
-    io.note(preview_view(preview))
-    if not yes and not await confirm("Proceed?", io.stdin, io.err):
+    preview = await operations.preview(attempt, route, args)
+    io.note(preview_view(preview, target.shown))
+    question = "Proceed?" if target.shown is None else f"Proceed on {target.env.label}?"
+    if not yes and not await confirm(question, io.stdin, io.err):
         io.note("Declined: nothing was changed.")
         return ExitCode.DECLINED
-    result = await services.operations.execute(attempt, route, args, expected=preview.plan)
+    result = await operations.execute(attempt, route, args, expected=preview.plan)
     if io.json:
-        io.dump({**to_json_dict(result.response), "requestId": result.request_id})
+        io.dump(target.stamped({**to_json_dict(result.response), "requestId": result.request_id}))
     else:
-        io.result(write_view(result, args))
+        io.result(write_view(result, args, target.shown))
     return ExitCode.OK

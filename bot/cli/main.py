@@ -18,13 +18,17 @@ from bot.cli.exits import ExitCode, exit_code_table
 from bot.cli.invocations_cli import invocations
 
 if TYPE_CHECKING:
+    from bot.cli.commands import Target
     from bot.cli.terminal import Io
     from bot.services import Services
     from bot.settings import Settings
+    from core.environments import EnvironmentSpec
     from core.errors import OpsError
     from core.models import Route
 
 Command = Callable[["Services", "Io"], Awaitable[ExitCode]]
+#: A command that acts on one Restate environment (``--env``, else the default).
+EnvCommand = Callable[["Target", "Io"], Awaitable[ExitCode]]
 
 DESCRIPTION = """\
 Doctor, guarded recovery and the audit trail for Restate, from a terminal.
@@ -32,7 +36,8 @@ Doctor, guarded recovery and the audit trail for Restate, from a terminal.
 Run `doctor` first, one write, then `doctor` again. Every write shows what it will change and asks
 for confirmation (--yes skips the question). Every command is audited with the surface `cli` and
 your OS user as the actor: the CLI is for operators who already hold the admin URL. Configuration
-comes from the environment or a .env file, as for `serve`.
+comes from the environment or a .env file, as for `serve`. With several Restate environments
+(RESTATE_OPS_CONFIG), --env NAME or RESTATE_OPS_ENV picks one; the default environment otherwise.
 """
 
 app = typer.Typer(
@@ -60,20 +65,43 @@ Reason = Annotated[
     typer.Option("--reason", metavar="TEXT", help="Why: recorded in the audit entry."),
 ]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+ENV_HELP = "The Restate environment to act on. Default: RESTATE_OPS_ENV, else the default one."
+#: On a command: ``restate-ops doctor --env staging``; it wins over the global option.
+Env = Annotated[str | None, typer.Option("--env", metavar="NAME", help=ENV_HELP)]
+
+
+#: The global ``--env`` (or ``RESTATE_OPS_ENV``), set by :func:`_global_options` before a command.
+_global_env: list[str | None] = [None]
+
+
+@app.callback()
+def _global_options(
+    env: Annotated[
+        str | None,
+        typer.Option("--env", metavar="NAME", envvar="RESTATE_OPS_ENV", help=ENV_HELP),
+    ] = None,
+) -> None:
+    """Options before the command: ``restate-ops --env staging doctor``."""
+    _global_env[0] = env
+
+
+def selected_environment(env: str | None) -> str | None:
+    """The command's ``--env``, else the global one (or ``RESTATE_OPS_ENV``), else None."""
+    return env if env is not None else _global_env[0]
 
 
 # --- commands -------------------------------------------------------------------------------------
 
 
 @app.command()
-def doctor(json: Json = False) -> None:
+def doctor(env: Env = None, json: Json = False) -> None:
     """Read-only readout: the verdict, each component, the next steps.
 
     Exits 0 when the verdict is ok, 9 on attention or degraded, 5 when unreachable.
     """
     from bot.cli import commands
 
-    _run(lambda _settings: commands.doctor, json=json)
+    _run_on_env(lambda _spec: commands.doctor, env=env, json=json)
 
 
 @app.command()
@@ -91,22 +119,24 @@ def redeploy(
     ] = False,
     reason: Reason = None,
     yes: Yes = False,
+    env: Env = None,
     json: Json = False,
 ) -> None:
     """force-redeploy: register the live service URL with Restate."""
 
-    def make(settings: Settings) -> Command:
+    def make(spec: EnvironmentSpec) -> EnvCommand:
         if service_url is not None:  # an explicit "" is bad input for core, never the default
             url = service_url
-        elif settings.restate_service_url is not None:
-            url = str(settings.restate_service_url)
+        elif spec.service_url is not None:
+            url = spec.service_url
         else:
             from core.errors import InvalidInput
 
-            raise InvalidInput("serviceUrl", "is required: pass it or set RESTATE_SERVICE_URL")
+            where = "RESTATE_SERVICE_URL" if spec.name == "default" else "its service_url"
+            raise InvalidInput("serviceUrl", f"is required: pass it or set {where}")
         return _write("force-redeploy", {"serviceUrl": url, "force": not no_force}, reason, yes)
 
-    _run(make, json=json)
+    _run_on_env(make, env=env, json=json)
 
 
 @app.command()
@@ -121,6 +151,7 @@ def cleanup(
     ] = False,
     reason: Reason = None,
     yes: Yes = False,
+    env: Env = None,
     json: Json = False,
 ) -> None:
     """cleanup-stale-deployments: keep one deployment, delete others.
@@ -128,7 +159,9 @@ def cleanup(
     Drained deployments are deleted; busy ones are skipped unless --force-drain.
     """
     args = {"serviceUrl": service_url, "forceDrain": force_drain}
-    _run(lambda _settings: _write("cleanup-stale-deployments", args, reason, yes), json=json)
+    _run_on_env(
+        lambda _spec: _write("cleanup-stale-deployments", args, reason, yes), env=env, json=json
+    )
 
 
 @app.command()
@@ -144,6 +177,7 @@ def recover(
     ],
     reason: Reason = None,
     yes: Yes = False,
+    env: Env = None,
     json: Json = False,
 ) -> None:
     """recover-stuck-workflow: clear one workflow key's failed runs.
@@ -152,7 +186,9 @@ def recover(
     key has an active or succeeded run.
     """
     args = {"serviceName": service_name, "serviceKey": service_key}
-    _run(lambda _settings: _write("recover-stuck-workflow", args, reason, yes), json=json)
+    _run_on_env(
+        lambda _spec: _write("recover-stuck-workflow", args, reason, yes), env=env, json=json
+    )
 
 
 @audit.command("tail")
@@ -210,13 +246,39 @@ def demo(
 # --- running a command ----------------------------------------------------------------------------
 
 
-def _write(route: Route, args: Mapping[str, object], reason: str | None, yes: bool) -> Command:
+def _write(route: Route, args: Mapping[str, object], reason: str | None, yes: bool) -> EnvCommand:
     from bot.cli import commands
 
-    async def run(services: Services, io: Io) -> ExitCode:
-        return await commands.write(services, io, route, args, reason=reason, yes=yes)
+    async def run(target: Target, io: Io) -> ExitCode:
+        return await commands.write(target, io, route, args, reason=reason, yes=yes)
 
     return run
+
+
+def _run_on_env(
+    make: Callable[[EnvironmentSpec], EnvCommand], *, env: str | None, json: bool
+) -> NoReturn:
+    """Like :func:`_run`, on one environment: ``env`` (or the global ``--env`` or
+    ``RESTATE_OPS_ENV``), else the default. An unknown name is refused before any client."""
+    name = selected_environment(env)
+
+    def on_env(settings: Settings) -> Command:
+        from bot.cli.commands import ENV_OPTION, Target
+        from bot.settings import environment_specs
+        from core.errors import InvalidInput
+
+        specs, default = environment_specs(settings)
+        by_name = {spec.name: spec for spec in specs}
+        if name is not None and name not in by_name:
+            raise InvalidInput(ENV_OPTION, f"must be one of {', '.join(by_name)}")
+        command = make(by_name[name or default])
+
+        async def run(services: Services, io: Io) -> ExitCode:
+            return await command(Target.of(services, name), io)
+
+        return run
+
+    _run(on_env, json=json)
 
 
 def _run(make: Callable[[Settings], Command], *, json: bool) -> NoReturn:

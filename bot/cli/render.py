@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.cli.verdict import COLOURS, Verdict
+from core.environments import EnvironmentSpec
 from core.errors import OpsError
 from core.models import (
     Advice,
@@ -83,21 +84,36 @@ def titled(title: str, body: RenderableType) -> Group:
 # --- doctor -------------------------------------------------------------------------------------
 
 
-def verdict_line(verdict: Verdict) -> Text:
-    """The first line of a readout: the verdict, then what is wrong."""
-    line = Text(verdict.level.upper(), style=f"bold {COLOURS[verdict.level]}")
+def environment_text(env: EnvironmentSpec) -> Text:
+    """How the terminal names an environment: ``PROD`` in bold red for production, else its name."""
+    return Text(env.label, style="bold red" if env.production else "bold")
+
+
+def verdict_line(verdict: Verdict, env: EnvironmentSpec | None = None) -> Text:
+    """The first line of a readout: the verdict, then what is wrong (after the environment's name
+    when several are configured)."""
+    line = Text()
+    if env is not None:
+        line.append_text(environment_text(env))
+        line.append(" · ")
+    line.append(verdict.level.upper(), style=f"bold {COLOURS[verdict.level]}")
     line.append(f" · {verdict.summary}" if verdict.summary else " · every component ok")
     return line
 
 
-def doctor_view(result: DoctorResult, verdict: Verdict, width: int) -> list[RenderableType]:
-    """The verdict line, the component table, the details an operator acts on, the advice."""
+def doctor_view(
+    result: DoctorResult, verdict: Verdict, width: int, env: EnvironmentSpec | None = None
+) -> list[RenderableType]:
+    """The verdict line, the component table, the details an operator acts on, the advice.
+
+    ``env``: the environment, named first and in each command to copy (several configured).
+    """
     report = result.report
-    parts: list[RenderableType] = [Group(verdict_line(verdict), _components(report))]
+    parts: list[RenderableType] = [Group(verdict_line(verdict, env), _components(report))]
     parts += _deployments(report)
     parts += _failures(report)
     parts += _stuck(report)
-    parts.append(advice_view(result.advice, width))
+    parts.append(advice_view(result.advice, width, env.name if env else None))
     footer = Text(f"checked {when(report.checked_at)} · request {result.request_id}", style="dim")
     if result.audit_error:
         footer.append(f"\nwarning: not audited: {result.audit_error}", style="yellow")
@@ -201,8 +217,9 @@ def _retries(state: str, count: int | None) -> Text:
     return text
 
 
-def advice_view(advice: list[Advice], width: int) -> RenderableType:
-    """Numbered steps; wrapped lines hang under their step, commands are ready to copy."""
+def advice_view(advice: list[Advice], width: int, env: str | None = None) -> RenderableType:
+    """Numbered steps; wrapped lines hang under their step, commands are ready to copy (with
+    ``--env`` when ``env`` is given, so a copied command acts where the readout came from)."""
     if not advice:
         return Text("Nothing to do: no advice for this readout.", style="green")
     steps = Table.grid(padding=(0, 1))
@@ -211,7 +228,7 @@ def advice_view(advice: list[Advice], width: int) -> RenderableType:
     indent = len(f"{len(advice)}.") + 1
     for number, item in enumerate(advice, start=1):
         lines: list[RenderableType] = [Text(item.title), *map(Text, item.preview.splitlines())]
-        words = command_words(item)
+        words = command_words(item, env)
         if words:
             lines += [
                 Text(line, style="bold", no_wrap=True, overflow="ignore")
@@ -221,14 +238,14 @@ def advice_view(advice: list[Advice], width: int) -> RenderableType:
     return titled("Next steps", steps)
 
 
-def cli_command(advice: Advice) -> str | None:
+def cli_command(advice: Advice, env: str | None = None) -> str | None:
     """The `restate-ops` command line that carries out a write advice, quoted for a shell."""
-    words = command_words(advice)
+    words = command_words(advice, env)
     return shlex.join(words) if words else None
 
 
-def command_words(advice: Advice) -> list[str] | None:
-    """The unquoted words of :func:`cli_command`."""
+def command_words(advice: Advice, env: str | None = None) -> list[str] | None:
+    """The unquoted words of :func:`cli_command` (``--env NAME`` first when ``env`` is given)."""
     args = advice.args
     if advice.route == "force-redeploy":
         words = ["redeploy", str(args.get("serviceUrl", ""))]
@@ -240,7 +257,7 @@ def command_words(advice: Advice) -> list[str] | None:
         words = ["recover", str(args.get("serviceName", "")), str(args.get("serviceKey", ""))]
     else:
         return None
-    return ["restate-ops", *words]
+    return ["restate-ops", *(["--env", env] if env else []), *words]
 
 
 def shell_lines(words: list[str], width: int) -> list[str]:
@@ -262,11 +279,20 @@ def shell_lines(words: list[str], width: int) -> list[str]:
 # --- writes and errors ----------------------------------------------------------------------------
 
 
-def preview_view(advice: Advice) -> RenderableType:
-    return Group(Text(advice.title, style="bold"), Text(advice.preview))
+def preview_view(advice: Advice, env: EnvironmentSpec | None = None) -> RenderableType:
+    """The plan to confirm; ``env`` (several configured) is named in front of its title."""
+    title = Text()
+    if env is not None:
+        title.append_text(environment_text(env))
+        title.append(" · ")
+    title.append(advice.title, style="bold")
+    return Group(title, Text(advice.preview))
 
 
-def write_view(result: WriteResult, args: Mapping[str, Any]) -> RenderableType:
+def write_view(
+    result: WriteResult, args: Mapping[str, Any], env: EnvironmentSpec | None = None
+) -> RenderableType:
+    """The outcome; ``env`` (several configured) is named in front of its first line."""
     response = result.response
     lines: list[RenderableType]
     if isinstance(response, ForceRedeployResponse):
@@ -286,11 +312,13 @@ def write_view(result: WriteResult, args: Mapping[str, Any]) -> RenderableType:
             lines.append(table(["ID", "SERVICE URL", "ACTION", "WHY"], rows))
     else:
         lines = _recover_lines(response, args)
+    head = lines[0]
+    if env is not None and isinstance(head, Text):  # always: _done's line
+        lines[0] = Text.assemble(environment_text(env), " · ", head)
     if not result.audit_complete:
         lines.append(Text("warning: the audit finish entry was not stored", style="yellow"))
-    lines.append(
-        Text(f"request {result.request_id} · run `restate-ops doctor` to verify", style="dim")
-    )
+    doctor = "restate-ops doctor" if env is None else f"restate-ops --env {env.name} doctor"
+    lines.append(Text(f"request {result.request_id} · run `{doctor}` to verify", style="dim"))
     return Group(*lines)
 
 
