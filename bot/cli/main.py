@@ -55,6 +55,12 @@ audit = typer.Typer(
     help="Read and check the audit trail.", no_args_is_help=True, rich_markup_mode=None
 )
 app.add_typer(audit, name="audit")
+config = typer.Typer(
+    help="Check the configuration and the Restate environments it names.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(config, name="config")
 app.add_typer(invocations, name="invocations")
 
 Json = Annotated[
@@ -211,6 +217,19 @@ def audit_verify(json: Json = False) -> None:
     from bot.cli import audit
 
     _run_alone(audit.verify, json=json)
+
+
+@config.command("check")
+def config_check(json: Json = False) -> None:
+    """Validate the settings and environments file, then probe every environment at once.
+
+    One row per environment: PROD marker, doctor's verdict, admin API reachable, server version,
+    API key count; no secret is printed. Exits 0 when every admin API answers, 5 when one does
+    not, 2 when the configuration is invalid (the message names the file, line and key).
+    """
+    from bot.cli import config_check
+
+    _run_alone(config_check.check, json=json)
 
 
 @app.command()
