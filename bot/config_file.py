@@ -25,7 +25,7 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import (
     BaseModel,
@@ -35,6 +35,7 @@ from pydantic import (
     HttpUrl,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from core.authz import Allowlist, ApiKeyring
@@ -95,6 +96,14 @@ class EnvironmentEntry(BaseModel):
     def _keys(cls, value: str) -> str:
         ApiKeyring.parse(value)  # the entry's shape; its message never echoes a key
         return value
+
+    @model_validator(mode="after")
+    def _one_keyring(self) -> Self:
+        try:  # a name may not be both an operator and a read-only key
+            ApiKeyring.parse(self.operator_api_keys, self.readonly_api_keys)
+        except ValueError as exc:
+            raise ValueError(f"operator_api_keys / readonly_api_keys: {exc}") from None
+        return self
 
     @field_validator("channels")
     @classmethod
