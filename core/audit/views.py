@@ -73,6 +73,7 @@ def view_json(
             "surface": start.actor.surface,
         },
         "route": start.route,
+        "environment": start.environment,
         "phase": start.phase,
         "args": start.args,
         "reason": start.reason,

@@ -74,6 +74,7 @@ def test_json_form_carries_every_field() -> None:
         "requestId": "req_1",
         "actor": {"id": "U123", "displayName": "alice", "role": "operator", "surface": "slack"},
         "route": "cleanup-stale-deployments",
+        "environment": None,
         "phase": "execute",
         "args": {"serviceUrl": "http://REDACTED@ddwf:9080/v1", "forceDrain": False},
         "reason": "INC-42",
