@@ -18,6 +18,7 @@ import pytest
 from bot.devstack import free_port
 from bot.settings import Settings, load_settings
 from core.audit import AttemptView
+from core.restate.client import RestateAdminClient
 from tests.integration.conftest import RegisteredWorkflowService, RestateStack
 from tests.integration.environments_file import write_environments
 from tests.integration.test_cli import Cli, cli_env
@@ -318,3 +319,17 @@ async def test_config_check_and_serve_refuse_a_bad_file_naming_file_line_and_key
         assert expected in result.err, result.err
         assert "Traceback" not in result.err
         assert result.out == ""
+
+
+async def test_a_write_preview_and_its_question_name_prod_and_declining_changes_nothing(
+    cli: Cli, restate_stack: RestateStack, workflow_service: RegisteredWorkflowService
+) -> None:
+    """`redeploy --env prod` previews on PROD and asks "Proceed on PROD?"; "n" registers nothing."""
+    async with RestateAdminClient(restate_stack.admin_url) as admin:
+        before = sorted(d.id for d in await admin.list_deployments())
+        declined = await cli("redeploy", workflow_service.url, "--env", "prod", stdin="n\n")
+        after = sorted(d.id for d in await admin.list_deployments())
+    assert declined.code == 7, declined.err
+    assert "PROD · " in declined.err
+    assert "Proceed on PROD? [y/N]" in declined.err
+    assert after == before
