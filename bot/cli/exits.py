@@ -44,7 +44,8 @@ EXIT_CODE_HELP: tuple[tuple[ExitCode, str], ...] = (
     (ExitCode.NOT_FOUND, "not found: RESTATE_DEPLOYMENT_NOT_FOUND, nothing was changed"),
     (
         ExitCode.UNREACHABLE,
-        "unreachable: RESTATE_ADMIN_UNREACHABLE or AUDIT_UNAVAILABLE (doctor: verdict unreachable)",
+        "unreachable: RESTATE_ADMIN_UNREACHABLE or AUDIT_UNAVAILABLE (doctor: verdict unreachable;"
+        " config check: an environment's admin API)",
     ),
     (ExitCode.DENIED, "denied: OFFCHAIN_USER_PERMISSION_REQUIRED"),
     (ExitCode.DECLINED, "declined at the confirmation prompt, nothing was changed"),
