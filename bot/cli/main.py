@@ -138,8 +138,11 @@ def redeploy(
         else:
             from core.errors import InvalidInput
 
-            where = "RESTATE_SERVICE_URL" if spec.name == "default" else "its service_url"
-            raise InvalidInput("serviceUrl", f"is required: pass it or set {where}")
+            raise InvalidInput(
+                "serviceUrl",
+                f"is required: pass it or set the service URL of {spec.name} "
+                "(RESTATE_SERVICE_URL, or service_url in the environments file)",
+            )
         return _write("force-redeploy", {"serviceUrl": url, "force": not no_force}, reason, yes)
 
     _run_on_env(make, env=env, json=json)
@@ -278,22 +281,15 @@ def _run_on_env(
     make: Callable[[EnvironmentSpec], EnvCommand], *, env: str | None, json: bool
 ) -> NoReturn:
     """Like :func:`_run`, on one environment: ``env`` (or the global ``--env`` or
-    ``RESTATE_OPS_ENV``), else the default. An unknown name is refused before any client."""
+    ``RESTATE_OPS_ENV``), else the default; an unknown name is bad input on ``--env``."""
     name = selected_environment(env)
 
-    def on_env(settings: Settings) -> Command:
-        from bot.cli.commands import ENV_OPTION, Target
-        from bot.settings import environment_specs
-        from core.errors import InvalidInput
-
-        specs, default = environment_specs(settings)
-        by_name = {spec.name: spec for spec in specs}
-        if name is not None and name not in by_name:
-            raise InvalidInput(ENV_OPTION, f"must be one of {', '.join(by_name)}")
-        command = make(by_name[name or default])
-
+    def on_env(_settings: Settings) -> Command:
         async def run(services: Services, io: Io) -> ExitCode:
-            return await command(Target.of(services, name), io)
+            from bot.cli.commands import Target
+
+            target = Target.of(services, name)
+            return await make(target.env.spec)(target, io)
 
         return run
 
