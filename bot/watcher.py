@@ -103,11 +103,16 @@ def start_watchers(
 ) -> list[asyncio.Task[None]]:
     """The watcher tasks of ``serve``, one per environment: alerts go to Slack when a client is
     given, else nowhere (the metrics still show open alerts)."""
-    notifier = SlackAlertNotifier(slack_client, services.pending) if slack_client else None
     return [
         asyncio.create_task(
             run_watcher(
-                build_watch(services, notifier, environment=env),
+                build_watch(
+                    services,
+                    SlackAlertNotifier(slack_client, services.pending, env.name)
+                    if slack_client
+                    else None,
+                    environment=env,
+                ),
                 services.metrics,
                 interval_s=services.settings.watch_interval_s,
                 environment=env.name,

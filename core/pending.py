@@ -2,6 +2,10 @@
 
 A button's value cannot be trusted (anyone in the channel can click, hours later, with any value),
 so the route and arguments live here, with an expiry, and are consumed exactly once (``GETDEL``).
+
+Each environment has its own key space (the environment ``default`` keeps the keys it always
+had): an id looked up under another environment than the one that offered it finds nothing, so
+a button from a prod readout can never be claimed as a staging action, whatever its value says.
 """
 
 from __future__ import annotations
@@ -55,7 +59,10 @@ class PendingActions:
         action_id = secrets.token_urlsafe(16)
         try:
             await self._redis.set(
-                self._prefix + action_id, action.model_dump_json(), ex=self._ttl, nx=True
+                self._key(action.environment, action_id),
+                action.model_dump_json(),
+                ex=self._ttl,
+                nx=True,
             )
         except RedisError as exc:
             raise PendingActionUnavailable(
@@ -63,13 +70,14 @@ class PendingActions:
             ) from exc
         return action_id
 
-    async def claim(self, action_id: str) -> PendingAction:
-        """Consume the action once; an expired, used or unknown id is unavailable.
+    async def claim(self, action_id: str, environment: str = DEFAULT_ENVIRONMENT) -> PendingAction:
+        """Consume the action ``environment`` offered once; an expired, used or unknown id (or
+        one offered by another environment) is unavailable.
 
         ``GETDEL`` makes the claim atomic: of two replicas handling two clicks, one wins.
         """
         try:
-            raw = await self._redis.getdel(self._prefix + action_id)
+            raw = await self._redis.getdel(self._key(environment, action_id))
         except RedisError as exc:
             raise PendingActionUnavailable(
                 f"Could not read the offered action: {type(exc).__name__}: {exc}"
@@ -79,6 +87,14 @@ class PendingActions:
                 "This action has expired or was already used. Run /restate doctor again."
             )
         try:
-            return PendingAction.model_validate_json(raw)
+            action = PendingAction.model_validate_json(raw)
         except ValidationError as exc:
             raise PendingActionUnavailable("The offered action could not be read.") from exc
+        if action.environment != environment:  # only a hand-edited Redis gets here
+            raise PendingActionUnavailable("The offered action belongs to another environment.")
+        return action
+
+    def _key(self, environment: str, action_id: str) -> str:
+        if environment == DEFAULT_ENVIRONMENT:
+            return self._prefix + action_id
+        return f"{self._prefix}{environment}:{action_id}"

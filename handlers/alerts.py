@@ -13,6 +13,7 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from core.environments import DEFAULT_ENVIRONMENT
 from core.ids import new_request_id
 from core.pending import PendingActions
 from core.watch.alerts import AlertView, NotifyFailed, ResolvedView
@@ -26,11 +27,18 @@ WATCHER = "restate-ops-watch"
 
 
 class SlackAlertNotifier:
-    """``core.watch.alerts.AlertNotifier`` over the Slack Web API."""
+    """``core.watch.alerts.AlertNotifier`` over the Slack Web API, for one environment's watch
+    (its buttons act on that environment)."""
 
-    def __init__(self, client: AsyncWebClient, pending: PendingActions) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        pending: PendingActions,
+        environment: str = DEFAULT_ENVIRONMENT,
+    ) -> None:
         self._client = client
         self._pending = pending
+        self._environment = environment
 
     async def post(self, channel: str, alert: AlertView, *, delivery: str) -> str:
         message = await self._render(channel, alert)
@@ -71,6 +79,7 @@ class SlackAlertNotifier:
         offers, offers_error = await offer_writes(
             self._pending,
             alert.advice,
+            environment=self._environment,
             offered_to=WATCHER,
             context=where,
             origin_request_id=new_request_id(),

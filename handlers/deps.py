@@ -10,10 +10,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from core.audit import Actor, AuditLog
 from core.authz import NO_ROLE, GroupMembershipCache, slack_role
 from core.environments import Environment, Environments
-from core.operations import Operations
 from core.pending import PendingActions
 from core.watch.control import WatchControl
 from handlers.background import Background
+from handlers.blocks.environment import EnvTag, env_tag
 from handlers.blocks.links import Links, ui_url_for
 
 #: A Bolt listener: Bolt injects its arguments by parameter name (ack, body, client, ...).
@@ -52,6 +52,10 @@ class SlackDeps:
         )
         return Actor(id=user_id, surface="slack", display_name=display_name, role=role)
 
+    def tag(self, env: Environment) -> EnvTag:
+        """How ``env``'s messages name it (nothing in a single-environment bot)."""
+        return env_tag(env, self.environments.several)
+
     def links(self, env: Environment | None = None) -> Links:
         """Links to ``env``'s Restate UI (and the runbook) for its messages."""
         spec = (env or self.environments.default).spec
@@ -61,11 +65,7 @@ class SlackDeps:
             admin_url=spec.admin_url,
         )
 
-    # The default environment's parts, for listeners that act on one environment only.
-    @property
-    def operations(self) -> Operations:
-        return self.environments.default.operations
-
+    # The default environment's watch, for the watch commands (not yet per environment).
     @property
     def watch(self) -> WatchControl | None:
         return self.environments.default.watch

@@ -2,7 +2,10 @@
 
 A write button's ``action_id`` names its route (for the audit row of a denied click) and an index
 (Slack wants action ids unique within a block); its ``value`` is only the opaque id of the pending
-action stored server-side. Neither is trusted: the route that runs is the stored one.
+action stored server-side, after the name of the environment whose readout offered it
+(``prod:<id>``; a bare ``<id>`` in the environment ``default``, as before environments). Neither
+is trusted: the route that runs is the stored one, and the id is looked up in that environment's
+key space only (``core.pending``), so an altered name finds nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import cast
 
+from core.environments import DEFAULT_ENVIRONMENT
 from core.models import WRITE_ROUTES, Route
 
 COMMAND = "/restate"
@@ -56,3 +60,17 @@ def route_of(action_id: str) -> Route:
     if route not in WRITE_ROUTES:  # RUN_ACTION admits only write routes to the listener
         raise ValueError(f"not a write button: {action_id!r}")
     return cast(Route, route)
+
+
+def env_value(environment: str, value: str) -> str:
+    """A button's value in ``environment``: ``prod:<value>``, or ``<value>`` in ``default``."""
+    return value if environment == DEFAULT_ENVIRONMENT else f"{environment}:{value}"
+
+
+def split_env_value(value: str) -> tuple[str, str]:
+    """The environment a button's value names (``default`` when it names none), and the rest.
+
+    Environment names never contain ``:`` (``core.environments``), nor do pending ids.
+    """
+    environment, sep, rest = value.partition(":")
+    return (environment, rest) if sep else (DEFAULT_ENVIRONMENT, value)

@@ -1,4 +1,7 @@
-"""Turn the core's write advice into pending actions: the buttons carry only their ids."""
+"""Turn the core's write advice into pending actions: the buttons carry only their ids.
+
+Each action is stored with the environment whose readout advised it: a click acts there only.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ async def offer_writes(
     pending: PendingActions,
     advice: Sequence[Advice],
     *,
+    environment: str,
     offered_to: str,
     context: dict[str, str],
     origin_request_id: str,
@@ -29,6 +33,7 @@ async def offer_writes(
         action = PendingAction(
             route=item.route,
             args=item.args,
+            environment=environment,
             preview=item.preview,
             offered_to=offered_to,
             context={**context, "title": item.title},
@@ -37,7 +42,7 @@ async def offer_writes(
             plan=item.plan,
         )
         try:
-            offers.append(Offer(item, await pending.offer(action)))
+            offers.append(Offer(item, await pending.offer(action), environment))
         except PendingActionUnavailable as exc:
             return [], exc.message
     return offers, None

@@ -15,12 +15,13 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from core.environments import DEFAULT_ENVIRONMENT
 from core.errors import InvalidInput
 from core.ids import new_request_id
 from core.models import Route
 from handlers.background import Background
 from handlers.errors import reply_failure
-from handlers.ids import RUN_ACTION, route_of
+from handlers.ids import RUN_ACTION, route_of, split_env_value
 
 #: Payload types whose first action Bolt reads (``body["actions"][0]``) for every listener.
 _WITH_ACTIONS = frozenset({"block_actions", "interactive_message"})
@@ -64,12 +65,14 @@ class SlashCommand:
 
 @dataclass(frozen=True)
 class ButtonClick:
-    """A click on a write button: who clicked, which route it names, which pending action."""
+    """A click on a write button: who clicked, which route it names, which pending action in
+    which environment (read from the value, then looked up there only: see ``handlers.ids``)."""
 
     user_id: str
     user_name: str | None
     route: Route
     pending_id: str
+    environment: str = DEFAULT_ENVIRONMENT
 
     @classmethod
     def from_payload(cls, body: dict[str, Any], action: dict[str, Any]) -> ButtonClick:
@@ -78,11 +81,15 @@ class ButtonClick:
         if not RUN_ACTION.match(action_id):
             raise InvalidInput("actions[0].action_id", "must name a restate-ops write button")
         name = user.get("username") or user.get("name")
+        environment, pending_id = split_env_value(_text(action, "value", "actions[0].value"))
+        if not pending_id:
+            raise InvalidInput("actions[0].value", "must name a pending action")
         return cls(
             user_id=_text(user, "id", "user.id"),
             user_name=name if isinstance(name, str) and name else None,
             route=route_of(action_id),
-            pending_id=_text(action, "value", "actions[0].value"),
+            pending_id=pending_id,
+            environment=environment,
         )
 
 

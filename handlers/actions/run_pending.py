@@ -1,9 +1,11 @@
 """A click on a write button: ack, then authorize the clicker, act once, report, verify.
 
 1. ack (nothing else is on the path of Slack's answer); then, in the background:
-2. authorize the user who clicked (a denial is audited by the core and changes nothing, and the
-   one-time action stays available to an operator);
-3. claim the pending action (once, atomically across replicas: an expired or used id is refused);
+2. authorize the user who clicked against the allowlist of the environment the button's action
+   was offered in (a denial is audited by the core under that environment and changes nothing,
+   and the one-time action stays available to an operator);
+3. claim the pending action in that environment's key space only (once, atomically across
+   replicas: an expired or used id, or one altered to name another environment, is refused);
 4. replace the buttons with "⏳ … confirmed by @user" (cosmetic: a Slack failure here is logged);
 5. run the core operation; 6. post the outcome; 7. run doctor again and post what changed;
 8. rebuild the message from that readout: its verdict as the header, which action ran, by whom,
@@ -12,6 +14,7 @@
 
 Once claimed, the action runs whatever Slack does: steps 4 and 6-8 report through whichever
 channel still works (``ClickedMessage``), and a failed report skips neither verify nor the header.
+Steps 5-8 use that environment's use cases only: its Restate, its audit entries, its doctor.
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from core.environments import Environment
 from core.errors import OpsError
 from core.operations import Attempt, DoctorResult
 from core.pending import PendingAction
 from core.report_diff import describe_changes
 from handlers.actions.clicked import ClickedMessage
+from handlers.blocks.environment import EnvTag
 from handlers.blocks.errors import internal_error_message
 from handlers.blocks.outcome import (
     blocked_words,
@@ -82,34 +87,38 @@ async def _handle(
         "message_ts": clicked.ts,
         "pending_action": click.pending_id,
     }
-    actor = await deps.actor(click.user_id, click.user_name)
+    # The environment the action was offered in; an unknown name (a forged value) is refused.
+    env = deps.env(click.environment)
+    tag = deps.tag(env)
+    actor = await deps.actor(click.user_id, click.user_name, env)
     check = Attempt(actor=actor, context=context)
     # Before the claim: a visitor's click must not use up the operator's one-time button.
-    await deps.operations.authorize(check, click.route)
+    await env.operations.authorize(check, click.route)
     try:
-        pending = await deps.pending.claim(click.pending_id)
+        pending = await deps.pending.claim(click.pending_id, env.name)
     except OpsError as exc:
         raise exc.with_request_id(check.request_id) from None
     # Claimed: from here on the operation runs and is verified whatever Slack answers.
     title = pending.context.get("title") or pending.route
     locked = lock_blocks(clicked.blocks, title, click.user_id)
-    await clicked.replace(locked, f"⏳ {title} confirmed, running…")
+    await clicked.replace(locked, f"⏳ {tag.prefix}{title} confirmed, running…")
     if pending.origin_request_id:
         context["origin_request_id"] = pending.origin_request_id
     attempt = Attempt(actor=actor, reason=pending.context.get("reason"), context=context)
-    ok, result = await _run(deps, attempt, pending, clicked, title)
-    fresh = await _verify(deps, Attempt(actor=actor, context=context), pending, clicked, title)
+    ok, result = await _run(env, tag, attempt, pending, clicked, title)
+    fresh = await _verify(env, tag, Attempt(actor=actor, context=context), pending, clicked, title)
     status = status_line(title, click.user_id, ok=ok, result=result, threaded=clicked.threaded)
     if fresh is None:
         finished = finish_blocks(
-            locked, title, click.user_id, ok=ok, threaded=clicked.threaded, result=result
+            locked, title, click.user_id, ok=ok, threaded=clicked.threaded, result=result, env=tag
         )
-        await clicked.replace(finished, header_text(title, ok))
+        await clicked.replace(finished, header_text(title, ok, tag))
         return
     # The actions still valid against the fresh readout, as new one-time buttons.
     offers, offers_error = await offer_writes(
         deps.pending,
         fresh.advice,
+        environment=env.name,
         offered_to=click.user_id,
         context={"channel": clicked.channel},
         origin_request_id=fresh.request_id,
@@ -120,43 +129,54 @@ async def _handle(
         offers,
         status=status,
         threaded=clicked.threaded,
-        links=deps.links(),
+        links=deps.links(env),
         offers_error=offers_error,
+        env=tag,
     )
     await clicked.replace(message.block_dicts(), message.text)
 
 
 async def _run(
-    deps: SlackDeps, attempt: Attempt, pending: PendingAction, clicked: ClickedMessage, title: str
+    env: Environment,
+    tag: EnvTag,
+    attempt: Attempt,
+    pending: PendingAction,
+    clicked: ClickedMessage,
+    title: str,
 ) -> tuple[bool, str]:
-    """Run the stored write; post what was done (or the error) under the message.
+    """Run the stored write on ``env``; post what was done (or the error) under the message.
 
     Returns whether it succeeded and what it did, in words, for the message's status line.
     """
     try:
-        result = await deps.operations.execute(
+        result = await env.operations.execute(
             attempt, pending.route, pending.args, expected=pending.plan
         )
     except OpsError as exc:  # the outcome of the operation, reported where it was asked for
-        await clicked.reply(failure_message(title, exc, attempt.actor.id))
+        await clicked.reply(failure_message(title, exc, attempt.actor.id, tag))
         return False, blocked_words(exc)
     except Exception:  # a claimed action is reported and verified even when it crashed
         log.exception("%s crashed (request %s)", pending.route, attempt.request_id)
         await clicked.reply(internal_error_message(attempt.request_id))
         return False, f"crashed inside restate-ops (request {attempt.request_id})"
-    await clicked.reply(success_message(title, result, pending.args, attempt.actor.id))
+    await clicked.reply(success_message(title, result, pending.args, attempt.actor.id, tag))
     return True, outcome_summary(result)
 
 
 async def _verify(
-    deps: SlackDeps, attempt: Attempt, pending: PendingAction, clicked: ClickedMessage, title: str
+    env: Environment,
+    tag: EnvTag,
+    attempt: Attempt,
+    pending: PendingAction,
+    clicked: ClickedMessage,
+    title: str,
 ) -> DoctorResult | None:
-    """Doctor again, by itself, with what changed against the readout the action came from."""
+    """Doctor again on ``env``, with what changed against the readout the action came from."""
     try:
-        result = await deps.operations.doctor(attempt)
+        result = await env.operations.doctor(attempt)
     except OpsError as exc:
-        await clicked.reply(failure_message(f"Verify after {title}", exc, attempt.actor.id))
+        await clicked.reply(failure_message(f"Verify after {title}", exc, attempt.actor.id, tag))
         return None
     changes = describe_changes(pending.baseline, result.report) if pending.baseline else None
-    await clicked.reply(verify_message(result, changes, action=title))
+    await clicked.reply(verify_message(result, changes, action=title, env=tag))
     return result

@@ -1,4 +1,8 @@
-"""``/restate audit [n]``: the latest attempts, one line each (ephemeral, operators only)."""
+"""``/restate audit [n]``: the latest attempts, one line each (ephemeral, operators only).
+
+With several environments each line starts with the environment it acted on (entries written
+before environments existed acted on ``default``).
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,29 @@ from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from core.audit import AttemptView
 from core.audit.views import render_line
+from core.environments import DEFAULT_ENVIRONMENT
 from handlers.blocks.format import Rendered, chunk_lines, esc, fallback
 
 #: Room for the code fence in each section.
 _CHUNK = 2990
+#: The environment column: names are at most 32 characters, most are short.
+_ENV_WIDTH = 8
 
 
-def audit_message(views: Sequence[AttemptView], now: datetime) -> Rendered:
-    """when · who · what · outcome · request id, newest first, as monospaced lines."""
-    lines = [render_line(view, now) for view in views]
+def environment_of(view: AttemptView) -> str:
+    """The environment an attempt acted on (``default`` for entries older than environments)."""
+    return view.start.environment or DEFAULT_ENVIRONMENT
+
+
+def audit_line(view: AttemptView, now: datetime, several: bool = False) -> str:
+    """One attempt; with ``several`` environments, its environment first (a column)."""
+    line = render_line(view, now)
+    return f"{environment_of(view):<{_ENV_WIDTH}}  {line}" if several else line
+
+
+def audit_message(views: Sequence[AttemptView], now: datetime, several: bool = False) -> Rendered:
+    """[environment ·] when · who · what · outcome · request id, newest first, monospaced."""
+    lines = [audit_line(view, now, several) for view in views]
     heading = f"*Latest {len(lines)} audited attempt{'s' if len(lines) != 1 else ''}*"
     if not lines:
         blocks: list[Block] = [

@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 )
 
 from core.operations import DoctorResult
+from handlers.blocks.environment import NO_TAG, EnvTag
 from handlers.blocks.format import (
     MAX_BLOCKS,
     Rendered,
@@ -55,8 +56,10 @@ def invite_note(bot_user_id: str | None) -> str:
     )
 
 
-def verdict_blocks(result: DoctorResult, links: Links, byline: str) -> list[Block]:
-    """Header (verdict and severity), what is wrong, and who asked / when / links."""
+def verdict_blocks(
+    result: DoctorResult, links: Links, byline: str, env: EnvTag = NO_TAG
+) -> list[Block]:
+    """Header (environment, verdict and severity), what is wrong, and who asked / when / links."""
     report = result.report
     footer = " · ".join(
         [
@@ -67,7 +70,10 @@ def verdict_blocks(result: DoctorResult, links: Links, byline: str) -> list[Bloc
         ]
     )
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=clip(headline(report), 150)), block_id=HEADER_BLOCK),
+        HeaderBlock(
+            text=PlainTextObject(text=clip(env.prefix + headline(report), 150)),
+            block_id=HEADER_BLOCK,
+        ),
         context(trouble_line(report), SUMMARY_BLOCK),
         context(footer),
     ]
@@ -87,13 +93,16 @@ def doctor_message(
     bot_user_id: str | None = None,
     offers_error: str | None = None,
     links: Links | None = None,
+    env: EnvTag = NO_TAG,
 ) -> Rendered:
     """The channel message: verdict, what is wrong, one row per action; details elsewhere."""
     links = links or Links()
     report = result.report
-    blocks = verdict_blocks(result, links, f"Requested by {mention(requested_by)}")
+    blocks = verdict_blocks(result, links, f"Requested by {mention(requested_by)}", env)
     blocks.append(DividerBlock())
-    blocks += offer_blocks(result.advice, offers, threaded=threaded, report=report, links=links)
+    blocks += offer_blocks(
+        result.advice, offers, threaded=threaded, report=report, links=links, env=env
+    )
     if offers_error:
         blocks.append(
             context(
@@ -107,7 +116,7 @@ def doctor_message(
         blocks.append(context(invite_note(bot_user_id)))
     text = fallback(
         [
-            headline(report),
+            env.prefix + headline(report),
             plain_trouble_line(report),
             *plain_advice_lines(result.advice),
             f"request {result.request_id}",
@@ -116,11 +125,13 @@ def doctor_message(
     return Rendered(blocks, text)
 
 
-def details_message(result: DoctorResult, links: Links | None = None) -> Rendered:
+def details_message(
+    result: DoctorResult, links: Links | None = None, env: EnvTag = NO_TAG
+) -> Rendered:
     """The thread's first reply: the whole readout and every recommendation in full."""
     links = links or Links()
     report = result.report
-    title = f"Readout details · checked {clock(report.checked_at)}"
+    title = f"{env.prefix}Readout details · checked {clock(report.checked_at)}"
     blocks: list[Block] = [
         *sections(title, [], "restate.details"),
         components_block(report),
@@ -131,7 +142,7 @@ def details_message(result: DoctorResult, links: Links | None = None) -> Rendere
     blocks.append(context(f"doctor request {code(result.request_id)}"))
     text = fallback(
         [
-            f"Readout details ({headline(report)})",
+            f"{env.prefix}Readout details ({headline(report)})",
             *plain_component_lines(report),
             f"{len(report.deployments.items)} deployments, {len(report.services.items)} services, "
             f"{len(report.invocations.recent_failures)} recent failures, "

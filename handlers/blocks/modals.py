@@ -4,9 +4,10 @@
 view: Slack's trigger expires in 3 s, doctor may take longer), then fill it from doctor: the
 workflow keys doctor saw fail, or the registered deployment URLs. Each option's value is its
 index into the choices kept in the view's ``private_metadata`` (with the channel to post the
-preview in), so a 60-character key or a long URL never meets an option's 150-character limit.
-The submission is then previewed exactly like the typed command: nothing runs without the
-confirm button.
+preview in and the environment the choices came from), so a 60-character key or a long URL never
+meets an option's 150-character limit. The submission is then previewed exactly like the typed
+command, on that environment: nothing runs without the confirm button. The metadata only picks
+the environment; the submitter is authorized against that environment's allowlist.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from core.environments import DEFAULT_ENVIRONMENT
 from core.models import DoctorReport
+from handlers.blocks.environment import NO_TAG, EnvTag
 from handlers.blocks.format import clip, esc, shorten_middle
 from handlers.blocks.verdict import headline
 
@@ -52,18 +55,29 @@ class FormState:
     channel: str
     #: recover: ``[serviceName, serviceKey]`` pairs; cleanup: ``[serviceUrl]``.
     choices: list[list[str]]
+    #: The environment whose readout the choices came from (the preview goes there).
+    environment: str = DEFAULT_ENVIRONMENT
 
     def dump(self) -> str:
-        return json.dumps({"c": self.channel, "o": self.choices}, separators=(",", ":"))
+        data: dict[str, object] = {"c": self.channel, "o": self.choices}
+        if self.environment != DEFAULT_ENVIRONMENT:
+            data["e"] = self.environment
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def load(cls, raw: object) -> FormState:
         data = json.loads(raw) if isinstance(raw, str) and raw else {}
         choices = data.get("o") if isinstance(data, dict) else None
         channel = data.get("c") if isinstance(data, dict) else None
-        if not isinstance(channel, str) or not isinstance(choices, list):
+        environment = data.get("e", DEFAULT_ENVIRONMENT) if isinstance(data, dict) else None
+        if (
+            not isinstance(channel, str)
+            or not isinstance(choices, list)
+            or not isinstance(environment, str)
+        ):
             raise ValueError("the form's metadata is not restate-ops'")
-        return cls(channel, [[str(part) for part in c] for c in choices if isinstance(c, list)])
+        pairs = [[str(part) for part in c] for c in choices if isinstance(c, list)]
+        return cls(channel, pairs, environment)
 
 
 def recover_choices(report: DoctorReport) -> list[list[str]]:
@@ -85,11 +99,13 @@ def cleanup_choices(report: DoctorReport) -> list[list[str]]:
     return urls
 
 
-def fit_choices(channel: str, choices: Sequence[list[str]]) -> FormState:
+def fit_choices(
+    channel: str, choices: Sequence[list[str]], environment: str = DEFAULT_ENVIRONMENT
+) -> FormState:
     """As many choices as fit the metadata (and a select) in order."""
-    state = FormState(channel, [])
+    state = FormState(channel, [], environment)
     for choice in choices[:MAX_CHOICES]:
-        candidate = FormState(channel, [*state.choices, list(choice)])
+        candidate = FormState(channel, [*state.choices, list(choice)], environment)
         if len(candidate.dump()) > METADATA_CHARS:
             break
         state = candidate
@@ -113,19 +129,21 @@ def _base(kind: FormKind, state: FormState, blocks: list[Block], *, submit: bool
     )
 
 
-def loading_view(kind: FormKind, channel: str) -> View:
-    text = "⏳ Reading Restate (doctor) for the current choices…"
+def loading_view(kind: FormKind, channel: str, env: EnvTag = NO_TAG) -> View:
+    text = f"{esc(env.prefix)}⏳ Reading Restate (doctor) for the current choices…"
     return _base(
         kind,
-        FormState(channel, []),
+        FormState(channel, [], env.name),
         [SectionBlock(text=MarkdownTextObject(text=text))],
         submit=False,
     )
 
 
-def form_view(kind: FormKind, state: FormState, report: DoctorReport) -> View:
+def form_view(kind: FormKind, state: FormState, report: DoctorReport, env: EnvTag = NO_TAG) -> View:
     """The form with its choices; none to offer says so (and has no submit button)."""
-    status = ContextBlock(elements=[MarkdownTextObject(text=esc(clip(headline(report), 150)))])
+    status = ContextBlock(
+        elements=[MarkdownTextObject(text=esc(clip(env.prefix + headline(report), 150)))]
+    )
     if not state.choices:
         none = (
             "Doctor sees no terminal-failed workflow key to recover."
@@ -197,6 +215,8 @@ class Submitted:
     channel: str
     args: dict[str, Any]
     reason: str | None
+    #: Where the preview goes: checked against the configured environments on submit.
+    environment: str = DEFAULT_ENVIRONMENT
 
 
 def submitted(kind: FormKind, view: dict[str, Any]) -> Submitted:
@@ -211,7 +231,9 @@ def submitted(kind: FormKind, view: dict[str, Any]) -> Submitted:
     if kind == "recover":
         reason = ((values.get(REASON_BLOCK) or {}).get(REASON_ACTION) or {}).get("value")
         args = {"serviceName": choice[0], "serviceKey": choice[1]}
-        return Submitted(kind, state.channel, args, reason if isinstance(reason, str) else None)
+        reason = reason if isinstance(reason, str) else None
+        return Submitted(kind, state.channel, args, reason, state.environment)
     boxes = ((values.get(FORCE_BLOCK) or {}).get(FORCE_ACTION) or {}).get("selected_options")
     force = any(o.get("value") == "force-drain" for o in boxes or [] if isinstance(o, dict))
-    return Submitted(kind, state.channel, {"serviceUrl": choice[0], "forceDrain": force}, None)
+    cleanup: dict[str, Any] = {"serviceUrl": choice[0], "forceDrain": force}
+    return Submitted(kind, state.channel, cleanup, None, state.environment)

@@ -1,7 +1,9 @@
 """The core's advice as action rows: one section per advice, one sentence, its button beside it.
 
 A write button appears because the advice has a write route, never because the renderer looked
-at a status; it carries only the opaque id of the pending action stored server-side. A stuck run
+at a status; it carries only the opaque id of the pending action stored server-side (after its
+environment's name, ``handlers.ids.env_value``). With several environments, every label and
+confirm title starts with the environment's badge (``🔴 PROD · Recover …``). A stuck run
 (read-only ``inspect`` advice naming an invocation) gets a *Details* button whose answer is
 ephemeral. Primary or danger follows what the action does (``Advice.destructive``).
 """
@@ -20,8 +22,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from core.environments import DEFAULT_ENVIRONMENT
 from core.models import Advice, CleanupPlan, DoctorReport
 from handlers.blocks.actions_text import action_sentence
+from handlers.blocks.environment import NO_TAG, EnvTag
 from handlers.blocks.format import (
     BUTTON_TEXT,
     CONFIRM_TEXT,
@@ -32,7 +36,7 @@ from handlers.blocks.format import (
     shorten_middle,
 )
 from handlers.blocks.links import Links
-from handlers.ids import DETAILS_ACTION_PREFIX, offer_block_id, run_action_id
+from handlers.ids import DETAILS_ACTION_PREFIX, env_value, offer_block_id, run_action_id
 
 #: Write buttons per message; an incident needs few choices (and Slack allows 50 blocks).
 MAX_BUTTONS = 5
@@ -53,10 +57,11 @@ _CONFIRM_LABEL = {
 
 @dataclass(frozen=True)
 class Offer:
-    """A write advice and the id of its pending action (the button's value)."""
+    """A write advice and the id of its pending action, stored in ``environment``."""
 
     advice: Advice
     pending_id: str
+    environment: str = DEFAULT_ENVIRONMENT
 
 
 def connectivity_blocked(advice: Sequence[Advice]) -> bool:
@@ -78,7 +83,7 @@ def confirm_text(preview: str) -> str:
     return clip(preview, CONFIRM_TEXT - len(_SEE_THREAD)) + _SEE_THREAD
 
 
-def label(advice: Advice) -> str:
+def label(advice: Advice, env: EnvTag = NO_TAG) -> str:
     """A short button label; an id in it is shortened in the middle, never cut at its end."""
     args = advice.args
     if advice.route == "recover-stuck-workflow":
@@ -90,19 +95,19 @@ def label(advice: Advice) -> str:
         text = "Register"
     else:
         text = shorten_middle(advice.title, LABEL_CHARS)
-    return shorten_middle(text, BUTTON_TEXT)
+    return env.title(text, BUTTON_TEXT)
 
 
-def button(offer: Offer, index: int) -> ButtonElement:
+def button(offer: Offer, index: int, env: EnvTag = NO_TAG) -> ButtonElement:
     advice = offer.advice
     style = "danger" if advice.destructive else "primary"
     return ButtonElement(
-        text=PlainTextObject(text=label(advice), emoji=True),
+        text=PlainTextObject(text=label(advice, env), emoji=True),
         action_id=run_action_id(advice.route or "none", index),
-        value=offer.pending_id,
+        value=env_value(offer.environment, offer.pending_id),
         style=style,
         confirm=ConfirmObject(
-            title=PlainTextObject(text=shorten_middle(advice.title, CONFIRM_TITLE)),
+            title=PlainTextObject(text=env.title(advice.title, CONFIRM_TITLE), emoji=env.emoji),
             text=PlainTextObject(text=confirm_text(advice.preview), emoji=False),
             confirm=PlainTextObject(text=_CONFIRM_LABEL.get(advice.route or "", "Run it")),
             deny=PlainTextObject(text="Cancel"),
@@ -111,12 +116,12 @@ def button(offer: Offer, index: int) -> ButtonElement:
     )
 
 
-def details_button(invocation_id: str, index: int) -> ButtonElement:
-    """Shows the stuck run's details privately; changes nothing."""
+def details_button(invocation_id: str, index: int, env: EnvTag = NO_TAG) -> ButtonElement:
+    """Shows the stuck run's details (read again from ``env``) privately; changes nothing."""
     return ButtonElement(
-        text=PlainTextObject(text="Details"),
+        text=PlainTextObject(text=env.title("Details", BUTTON_TEXT), emoji=env.emoji),
         action_id=f"{DETAILS_ACTION_PREFIX}{index}",
-        value=invocation_id[:2000],
+        value=env_value(env.name, invocation_id)[:2000],
     )
 
 
@@ -138,6 +143,7 @@ def offer_blocks(
     threaded: bool,
     report: DoctorReport | None = None,
     links: Links | None = None,
+    env: EnvTag = NO_TAG,
 ) -> list[Block]:
     """One row per advice: the sentence, and the button when there is one (at most five writes)."""
     links = links or Links()
@@ -157,9 +163,9 @@ def offer_blocks(
         match = next((pair for pair in unused if pair[1].advice == item), None)
         if match is not None:
             unused.remove(match)
-            accessory = button(match[1], match[0])
+            accessory = button(match[1], match[0], env)
         elif item.kind == "inspect" and isinstance(item.args.get("invocationId"), str):
-            accessory = details_button(item.args["invocationId"], row)
+            accessory = details_button(item.args["invocationId"], row, env)
         blocks.append(_row(item, accessory, offer_block_id(threaded, row), report, links))
     if len(advice) > MAX_ROWS:
         more = len(advice) - MAX_ROWS

@@ -8,6 +8,7 @@ from typing import Any
 from core.errors import OpsError, WorkflowRetryBlocked
 from core.models import CleanupItem, CleanupResponse, ForceRedeployResponse
 from core.operations import WriteResult
+from handlers.blocks.environment import NO_TAG, EnvTag
 from handlers.blocks.errors import BLOCKED_WORDS, error_lines, plain_error_lines
 from handlers.blocks.format import Rendered, clip, code, esc, fallback, mention, sections
 
@@ -112,18 +113,29 @@ def response_lines(result: WriteResult, args: Mapping[str, Any]) -> tuple[list[s
 
 
 def success_message(
-    title: str, result: WriteResult, args: Mapping[str, Any], confirmed_by: str
+    title: str,
+    result: WriteResult,
+    args: Mapping[str, Any],
+    confirmed_by: str,
+    env: EnvTag = NO_TAG,
 ) -> Rendered:
     done, next_step = response_lines(result, args)
     lines = [*done, f"*Next:* {esc(next_step)}", f"Request id: {code(result.request_id)}"]
     if not result.audit_complete:
         lines.append("⚠️ The audit finish entry could not be stored; the start entry was.")
-    heading = f"✅ {esc(clip(title, 150))}: done (confirmed by {mention(confirmed_by)})"
-    text = fallback([f"✅ {title}: done", next_step, f"request {result.request_id}"])
+    heading = (
+        f"{esc(env.prefix)}✅ {esc(clip(title, 150))}: done (confirmed by {mention(confirmed_by)})"
+    )
+    text = fallback([f"{env.prefix}✅ {title}: done", next_step, f"request {result.request_id}"])
     return Rendered(sections(heading, lines, "restate.outcome"), text)
 
 
-def failure_message(title: str, error: OpsError, confirmed_by: str) -> Rendered:
-    heading = f"❌ {esc(clip(title, 150))}: failed (confirmed by {mention(confirmed_by)})"
-    text = fallback([f"❌ {title}: failed", *plain_error_lines(error)])
+def failure_message(
+    title: str, error: OpsError, confirmed_by: str, env: EnvTag = NO_TAG
+) -> Rendered:
+    heading = (
+        f"{esc(env.prefix)}❌ {esc(clip(title, 150))}: failed "
+        f"(confirmed by {mention(confirmed_by)})"
+    )
+    text = fallback([f"{env.prefix}❌ {title}: failed", *plain_error_lines(error)])
     return Rendered(sections(heading, error_lines(error), "restate.outcome"), text)

@@ -7,6 +7,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, HeaderBlo
 from core.models import Advice
 from core.operations import DoctorResult
 from handlers.blocks.doctor import context, invite_note
+from handlers.blocks.environment import NO_TAG, EnvTag
 from handlers.blocks.format import (
     Rendered,
     clip,
@@ -15,7 +16,6 @@ from handlers.blocks.format import (
     fallback,
     mention,
     sections,
-    shorten_middle,
 )
 from handlers.blocks.offers import FIX_CONNECTIVITY_FIRST, Offer, button
 from handlers.blocks.readout import component_lines, plain_component_lines
@@ -33,11 +33,12 @@ def preview_message(
     bot_user_id: str | None = None,
     blocked: bool = False,
     offers_error: str | None = None,
+    env: EnvTag = NO_TAG,
 ) -> Rendered:
     """What will change, the components right now, and one button (none when ``blocked``)."""
     title = f"🛠 Confirm: {advice.title}"
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=shorten_middle(title, 150)), block_id=HEADER_BLOCK),
+        HeaderBlock(text=PlainTextObject(text=env.title(title, 150)), block_id=HEADER_BLOCK),
         context(f"Requested by {mention(requested_by)} · doctor request {code(result.request_id)}"),
         *sections("What will change", [esc(advice.preview)], "restate.preview"),
     ]
@@ -48,14 +49,14 @@ def preview_message(
         blocks += sections("Not offered", [FIX_CONNECTIVITY_FIRST], "restate.blocked")
     elif offer is not None:
         block_id = offer_block_id(threaded, 0)
-        blocks.append(ActionsBlock(elements=[button(offer, 0)], block_id=block_id))
+        blocks.append(ActionsBlock(elements=[button(offer, 0, env)], block_id=block_id))
     if offers_error:
         blocks.append(context(f"⚠️ The button is unavailable: {esc(clip(offers_error, 200))}"))
     if not threaded:
         blocks.append(context(invite_note(bot_user_id)))
     text = fallback(
         [
-            f"Confirm: {advice.title}",
+            f"{env.prefix}Confirm: {advice.title}",
             advice.preview,
             *plain_component_lines(result.report),
             "Fix connectivity first; nothing is offered." if blocked else "",

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import Block, DividerBlock, MarkdownTextObject, Sec
 
 from core.operations import DoctorResult
 from handlers.blocks.doctor import context, verdict_blocks
+from handlers.blocks.environment import NO_TAG, EnvTag
 from handlers.blocks.format import Rendered, clip, esc, fallback, mention
 from handlers.blocks.links import Links
 from handlers.blocks.offers import Offer, offer_blocks, plain_advice_lines
@@ -58,6 +59,7 @@ def finish_blocks(
     ok: bool,
     threaded: bool,
     result: str | None = None,
+    env: EnvTag = NO_TAG,
 ) -> Blocks:
     """Without a fresh readout: mark the header ✅ or ❌ and say what ran and where to look."""
     line = status_line(
@@ -66,17 +68,18 @@ def finish_blocks(
     finished: Blocks = []
     for block in blocks:
         if block.get("block_id") == HEADER_BLOCK:
-            block = {**block, "text": {"type": "plain_text", "text": header_text(action, ok)}}
+            text = header_text(action, ok, env)
+            block = {**block, "text": {"type": "plain_text", "text": text}}
         if block.get("block_id") == STATUS_BLOCK:
             continue
         finished.append(block)
     return [*finished, _status(line)]
 
 
-def header_text(action: str, ok: bool) -> str:
+def header_text(action: str, ok: bool, env: EnvTag = NO_TAG) -> str:
     mark = "✅" if ok else "❌"
     word = "done" if ok else "failed"
-    return clip(f"{mark} {action}: {word}", 150)
+    return clip(f"{env.prefix}{mark} {action}: {word}", 150)
 
 
 def after_action_message(
@@ -87,19 +90,24 @@ def after_action_message(
     threaded: bool,
     links: Links | None = None,
     offers_error: str | None = None,
+    env: EnvTag = NO_TAG,
 ) -> Rendered:
     """The clicked message again, from the readout after the action (``status``: what ran)."""
     links = links or Links()
     report = fresh.report
     blocks: list[Block] = [
-        *verdict_blocks(fresh, links, "Readout after the action"),
+        *verdict_blocks(fresh, links, "Readout after the action", env),
         SectionBlock(text=MarkdownTextObject(text=clip(status, 3000)), block_id=STATUS_BLOCK),
         DividerBlock(),
-        *offer_blocks(fresh.advice, offers, threaded=threaded, report=report, links=links),
+        *offer_blocks(fresh.advice, offers, threaded=threaded, report=report, links=links, env=env),
     ]
     if offers_error:
         blocks.append(context(f"⚠️ Buttons are unavailable ({esc(clip(offers_error, 200))})."))
     text = fallback(
-        [headline(report), plain_trouble_line(report), *plain_advice_lines(fresh.advice)]
+        [
+            env.prefix + headline(report),
+            plain_trouble_line(report),
+            *plain_advice_lines(fresh.advice),
+        ]
     )
     return Rendered(blocks, text)

@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import Block
 
 from core.operations import DoctorResult
 from handlers.blocks.doctor import context
+from handlers.blocks.environment import NO_TAG, EnvTag
 from handlers.blocks.format import Rendered, clip, code, esc, fallback, sections
 from handlers.blocks.readout import component_lines, plain_component_lines
 from handlers.blocks.verdict import headline, plain_trouble_line, trouble_line
@@ -25,10 +26,16 @@ def change_lines(changes: Sequence[str] | None) -> list[str]:
     return lines + ([f"…and {extra} more"] if extra > 0 else [])
 
 
-def verify_message(result: DoctorResult, changes: Sequence[str] | None, *, action: str) -> Rendered:
+def verify_message(
+    result: DoctorResult,
+    changes: Sequence[str] | None,
+    *,
+    action: str,
+    env: EnvTag = NO_TAG,
+) -> Rendered:
     """The verdict now, the components, the changes, and what doctor still recommends."""
     report = result.report
-    heading = f"🔁 Verify after {esc(clip(action, 120))}: {headline(report)}"
+    heading = f"{esc(env.prefix)}🔁 Verify after {esc(clip(action, 120))}: {headline(report)}"
     still = (
         [f"• {esc(clip(a.title, 150))}" for a in result.advice]
         + ["The message above offers what is still valid as buttons."]
@@ -43,7 +50,7 @@ def verify_message(result: DoctorResult, changes: Sequence[str] | None, *, actio
     ]
     text = fallback(
         [
-            f"Verify after {action}: {headline(report)}",
+            f"{env.prefix}Verify after {action}: {headline(report)}",
             plain_trouble_line(report),
             *plain_component_lines(report),
             *(changes if changes else ["No change against the first readout."]),

@@ -1,4 +1,7 @@
-"""``/restate doctor``: the verdict and actions into the channel, the full readout in its thread."""
+"""``/restate doctor``: the verdict and actions into the channel, the full readout in its thread.
+
+One environment's: its doctor (audited under it), its buttons (stored under it), its links.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import logging
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from core.environments import Environment
 from core.operations import Attempt
 from handlers.blocks.doctor import details_message, doctor_message
 from handlers.deps import SlackDeps
@@ -18,6 +22,7 @@ log = logging.getLogger(__name__)
 
 async def post_doctor(
     deps: SlackDeps,
+    env: Environment,
     attempt: Attempt,
     *,
     channel: str,
@@ -26,10 +31,12 @@ async def post_doctor(
     bot_user_id: str | None,
 ) -> str | None:
     """Run doctor (core authorizes and audits), offer its writes, post it; return the ts."""
-    result = await deps.operations.doctor(attempt)
+    result = await env.operations.doctor(attempt)
+    tag, links = deps.tag(env), deps.links(env)
     offers, offers_error = await offer_writes(
         deps.pending,
         result.advice,
+        environment=env.name,
         offered_to=attempt.actor.id,
         context={"channel": channel},
         origin_request_id=result.request_id,
@@ -46,8 +53,9 @@ async def post_doctor(
             threaded=threaded,
             bot_user_id=bot_user_id,
             offers_error=offers_error,
-            links=deps.links(),
+            links=links,
+            env=tag,
         ),
     )
-    await post_details(client, respond, channel, ts, details_message(result, deps.links()))
+    await post_details(client, respond, channel, ts, details_message(result, links, tag))
     return ts

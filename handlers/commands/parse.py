@@ -2,6 +2,12 @@
 
 Syntax checks live here (which words, how many); the values themselves (URL, identifiers) are
 validated by the core, which raises ``InvalidInput`` that the error handler shows with the usage.
+
+Environments: any command may carry one ``env=<name>`` word, anywhere (``/restate env=prod
+recover Wf k1``, ``/restate cleanup env=staging``), taken out before the command is read
+(:func:`split_environment`); doctor also takes the name as its argument (``/restate doctor
+prod``, ``/restate doctor all``). Without one, a command acts on the environment its channel is
+bound to, else the default (``core.environments.Environments.resolve``).
 """
 
 from __future__ import annotations
@@ -10,11 +16,13 @@ import html
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from core.environments import Environments
 from core.models import Route
 from handlers.commands.watch_parse import SnoozeCommand, WatchCommand, parse_watch
 
 _SYNTAX: dict[str, tuple[str, str]] = {
     "doctor": ("/restate [doctor]", "health readout and recommended actions"),
+    "doctor-env": ("/restate doctor <env>|all", "one environment's readout, or a line for each"),
     "redeploy": ("/restate redeploy [serviceUrl]", "register the live service URL again"),
     "cleanup": ("/restate cleanup [<serviceUrl> [force-drain]]", "delete stale deployments"),
     "recover": ("/restate recover [<serviceName> <serviceKey> [reason…]]", "clear a failed key"),
@@ -26,10 +34,19 @@ _SYNTAX: dict[str, tuple[str, str]] = {
     "help": ("/restate help", "this text"),
 }
 _WIDTH = max(len(syntax) for syntax, _ in _SYNTAX.values()) + 2
-USAGE: dict[str, str] = {
+_LINES: dict[str, str] = {
     name: f"{syntax.ljust(_WIDTH)}{what}" for name, (syntax, what) in _SYNTAX.items()
 }
+#: Each subcommand's usage (a single-environment bot's: no environment syntax).
+USAGE: dict[str, str] = {name: line for name, line in _LINES.items() if name != "doctor-env"}
 ALL_USAGE = "\n".join(USAGE.values())
+ENV_WORD = "env="
+ENV_USAGE = "\n".join(
+    [
+        _LINES["doctor-env"],
+        f"{'env=<name>'.ljust(_WIDTH)}on any command: act on that environment",
+    ]
+)
 FORCE_DRAIN = frozenset({"force-drain", "--force-drain"})
 AUDIT_DEFAULT, AUDIT_MAX = 10, 50
 
@@ -45,7 +62,8 @@ class InvalidCommand(ValueError):
 
 @dataclass(frozen=True)
 class DoctorCommand:
-    pass
+    #: ``doctor <name>`` (or ``all``); None: the environment the request resolves to.
+    environment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,15 +119,52 @@ def usage_for(text: str) -> str:
     return USAGE.get(name, ALL_USAGE)
 
 
-def parse_command(text: str, *, live_service_url: str | None = None) -> Command:
-    """Parse the text after ``/restate``; raise ``InvalidCommand`` saying what is wrong."""
+def help_usage(environments: Environments) -> str:
+    """Every subcommand's usage; with several environments, how to name one, and which exist."""
+    if not environments.several:
+        return ALL_USAGE
+    names = ", ".join(environments.names)
+    return "\n".join(
+        [
+            ALL_USAGE,
+            ENV_USAGE,
+            f"Environments: {names}. Without env=, the channel's environment, else "
+            f"{environments.default.name}.",
+        ]
+    )
+
+
+def split_environment(text: str) -> tuple[str | None, str]:
+    """The ``env=<name>`` word of ``text`` (lowercased), and the text without it."""
+    words = text.split()
+    named = [w for w in words if w.lower().startswith(ENV_WORD)]
+    rest = " ".join(w for w in words if not w.lower().startswith(ENV_WORD))
+    if not named:
+        return None, text
+    if len(named) > 1:
+        raise InvalidCommand(f"Name one environment, not {len(named)}.", ENV_USAGE)
+    name = named[0][len(ENV_WORD) :].lower()
+    if not name:
+        raise InvalidCommand("env= needs an environment's name (env=prod).", ENV_USAGE)
+    return name, rest
+
+
+def parse_command(
+    text: str,
+    *,
+    live_service_url: str | None = None,
+    service_url_setting: str = "RESTATE_SERVICE_URL",
+) -> Command:
+    """Parse the text after ``/restate`` (without its ``env=`` word); raise ``InvalidCommand``
+    saying what is wrong. ``service_url_setting`` names where ``live_service_url`` comes from."""
     words = text.split()
     if not words:
         return DoctorCommand()
     name, rest = words[0].lower(), words[1:]
     if name == "doctor":
-        _at_most(name, rest, 0)
-        return DoctorCommand()
+        if len(rest) > 1:
+            raise InvalidCommand(f"Unexpected {' '.join(rest[1:])!r} after doctor.", ENV_USAGE)
+        return DoctorCommand(rest[0].lower() if rest else None)
     if name == "help":
         return HelpCommand()
     if name == "audit":
@@ -124,7 +179,8 @@ def parse_command(text: str, *, live_service_url: str | None = None) -> Command:
         url = _unwrap(rest[0]) if rest else live_service_url
         if not url:
             raise InvalidCommand(
-                "redeploy needs a serviceUrl: none was given and RESTATE_SERVICE_URL is not set.",
+                f"redeploy needs a serviceUrl: none was given and {service_url_setting} is not "
+                "set.",
                 USAGE[name],
             )
         return WriteCommand(name, "force-redeploy", {"serviceUrl": url, "force": True})

@@ -10,6 +10,7 @@ from __future__ import annotations
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from core.environments import Environment
 from core.operations import Attempt
 from handlers.blocks.offers import Offer, connectivity_blocked
 from handlers.blocks.preview import preview_message
@@ -21,6 +22,7 @@ from handlers.offering import offer_writes
 
 async def post_preview(
     deps: SlackDeps,
+    env: Environment,
     attempt: Attempt,
     command: WriteCommand,
     *,
@@ -29,9 +31,10 @@ async def post_preview(
     respond: AsyncRespond,
     bot_user_id: str | None,
 ) -> str | None:
-    advice = await deps.operations.preview(attempt, command.route, command.args)
+    """Preview ``command`` on ``env`` (which authorizes ``attempt``'s actor) with its button."""
+    advice = await env.operations.preview(attempt, command.route, command.args)
     # The readout the verify step compares with, and whether the admin path works at all.
-    result = await deps.operations.doctor(Attempt(actor=attempt.actor, context=attempt.context))
+    result = await env.operations.doctor(Attempt(actor=attempt.actor, context=attempt.context))
     blocked = connectivity_blocked(result.advice)
     offers: list[Offer] = []
     offers_error: str | None = None
@@ -40,6 +43,7 @@ async def post_preview(
         offers, offers_error = await offer_writes(
             deps.pending,
             [advice],
+            environment=env.name,
             offered_to=attempt.actor.id,
             context=context,
             origin_request_id=result.request_id,
@@ -59,5 +63,6 @@ async def post_preview(
             bot_user_id=bot_user_id,
             blocked=blocked,
             offers_error=offers_error,
+            env=deps.tag(env),
         ),
     )

@@ -1,7 +1,10 @@
-"""The ``/restate`` listener: ack at once; then parse, authorize, call the core, render.
+"""The ``/restate`` listener: ack at once; then parse, pick the environment, authorize, call the
+core, render.
 
 Only the ack is on the path of Slack's HTTP answer: the rest runs in the background
 (``handlers.background``), where every refusal is answered privately (``handlers.errors``).
+The environment is the one the text names (``env=<name>``, or ``doctor <name>``), else the one
+the channel is bound to, else the default; the user is authorized against ITS allowlist.
 """
 
 from __future__ import annotations
@@ -13,18 +16,24 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from core.environments import ALL_ENVIRONMENTS, DEFAULT_ENVIRONMENT, Environment
+from core.errors import InvalidInput
 from core.operations import Attempt
 from handlers.blocks.help import help_message
 from handlers.commands.audit import show_audit
 from handlers.commands.doctor import post_doctor
+from handlers.commands.doctor_all import post_doctor_all
 from handlers.commands.parse import (
-    ALL_USAGE,
+    ENV_USAGE,
     AuditCommand,
     DoctorCommand,
     FormCommand,
     HelpCommand,
+    InvalidCommand,
     WriteCommand,
+    help_usage,
     parse_command,
+    split_environment,
 )
 from handlers.commands.preview import post_preview
 from handlers.commands.watch import run_watch_command
@@ -61,11 +70,45 @@ async def _handle(
     bot_user_id: str | None,
 ) -> None:
     command = SlashCommand.from_payload(payload)
-    parsed = parse_command(command.text, live_service_url=deps.operations.live_service_url)
+    named, text = split_environment(command.text)
+    env = _environment(deps, named, command.channel)
+    setting = (
+        "RESTATE_SERVICE_URL"
+        if env.name == DEFAULT_ENVIRONMENT and not deps.environments.several
+        else f"the service_url of environment {env.name}"
+    )
+    parsed = parse_command(
+        text, live_service_url=env.operations.live_service_url, service_url_setting=setting
+    )
     if isinstance(parsed, HelpCommand):
-        await reply_ephemeral(respond, help_message(ALL_USAGE))
+        await reply_ephemeral(respond, help_message(help_usage(deps.environments)))
         return
-    actor = await deps.actor(command.user_id, command.user_name)
+    if isinstance(parsed, DoctorCommand) and parsed.environment:
+        if named and named != parsed.environment:
+            raise InvalidCommand(
+                f"Two environments named: {parsed.environment} and env={named}.", ENV_USAGE
+            )
+        if parsed.environment == ALL_ENVIRONMENTS:
+            await post_doctor_all(
+                deps,
+                command.user_id,
+                command.user_name,
+                channel=command.channel,
+                client=client,
+                respond=respond,
+            )
+            return
+        env = _environment(deps, parsed.environment, command.channel)
+    if isinstance(parsed, WatchCommand | SnoozeCommand):
+        # Watching is not per environment yet: it watches the default one only.
+        if named and env is not deps.environments.default:
+            raise InvalidCommand(
+                f"watch, unwatch and snooze act on the default environment "
+                f"({deps.environments.default.name}) only.",
+                ENV_USAGE,
+            )
+        env = deps.environments.default
+    actor = await deps.actor(command.user_id, command.user_name, env)
     reason = parsed.reason if isinstance(parsed, WriteCommand) else None
     attempt = Attempt(actor=actor, reason=reason, context={"channel": command.channel})
     if isinstance(parsed, WatchCommand | SnoozeCommand):
@@ -73,10 +116,11 @@ async def _handle(
             deps.watch, attempt, parsed, channel=command.channel, respond=respond
         )
     elif isinstance(parsed, AuditCommand):
-        await show_audit(deps, attempt, parsed.count, respond)
+        await show_audit(deps, attempt, parsed.count, respond, env if named else None)
     elif isinstance(parsed, DoctorCommand):
         await post_doctor(
             deps,
+            env,
             attempt,
             channel=command.channel,
             client=client,
@@ -86,6 +130,7 @@ async def _handle(
     elif isinstance(parsed, FormCommand):
         await open_form(
             deps,
+            env,
             attempt,
             parsed.kind,
             trigger_id=command.trigger_id,
@@ -95,6 +140,7 @@ async def _handle(
     else:
         await post_preview(
             deps,
+            env,
             attempt,
             parsed,
             channel=command.channel,
@@ -102,3 +148,12 @@ async def _handle(
             respond=respond,
             bot_user_id=bot_user_id,
         )
+
+
+def _environment(deps: SlackDeps, name: str | None, channel: str) -> Environment:
+    """The environment named, else the channel's, else the default; an unknown name is refused
+    naming it and the valid ones."""
+    try:
+        return deps.env(name, channel=channel)
+    except InvalidInput as exc:
+        raise InvalidCommand(f"Unknown environment {name!r}: {exc.rule}.", ENV_USAGE) from None

@@ -5,6 +5,10 @@ the form with the choices it found (``views.update``). Submitting: a missing cho
 its field before the ack (the form stays open); otherwise ack (the form closes) and post the
 same preview and confirm button as ``/restate recover <name> <key>`` in the channel. Refusals
 (a denied user, a core error) are answered to the user privately in that channel.
+
+The form carries its environment in ``private_metadata``: on submit it must still name a
+configured environment, and the submitter is checked against that environment's allowlist (the
+preview authorizes); who opened the form grants nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from core.environments import Environment
 from core.errors import OpsError
 from core.ids import new_request_id
 from core.models import Route
@@ -45,6 +50,7 @@ _ROUTE: dict[FormKind, Route] = {
 
 async def open_form(
     deps: SlackDeps,
+    env: Environment,
     attempt: Attempt,
     kind: FormKind,
     *,
@@ -52,11 +58,12 @@ async def open_form(
     channel: str,
     client: AsyncWebClient,
 ) -> None:
-    """Open the form at once, then fill it with the choices of a fresh doctor readout."""
-    opened = await client.views_open(trigger_id=trigger_id, view=loading_view(kind, channel))
+    """Open the form at once, then fill it with the choices of a fresh readout of ``env``."""
+    tag = deps.tag(env)
+    opened = await client.views_open(trigger_id=trigger_id, view=loading_view(kind, channel, tag))
     view_id = str((opened.get("view") or {}).get("id"))
     try:
-        result = await deps.operations.doctor(attempt)
+        result = await env.operations.doctor(attempt)
     except OpsError as exc:
         failed = error_message(exc)
         await client.views_update(
@@ -71,8 +78,8 @@ async def open_form(
         raise
     report = result.report
     choices = recover_choices(report) if kind == "recover" else cleanup_choices(report)
-    state = fit_choices(channel, choices)
-    await client.views_update(view_id=view_id, view=form_view(kind, state, report))
+    state = fit_choices(channel, choices, env.name)
+    await client.views_update(view_id=view_id, view=form_view(kind, state, report, tag))
 
 
 def form_submitted(deps: SlackDeps, kind: FormKind) -> Listener:
@@ -109,10 +116,12 @@ async def _preview(
     name = user.get("username") or user.get("name")
     command = WriteCommand(form.kind, _ROUTE[form.kind], form.args, form.reason or None)
     try:
-        actor = await deps.actor(user_id, name if isinstance(name, str) else None)
+        env = deps.env(form.environment)  # still configured? (InvalidInput otherwise)
+        actor = await deps.actor(user_id, name if isinstance(name, str) else None, env)
         attempt = Attempt(actor=actor, reason=command.reason, context={"channel": channel})
         await post_preview(
             deps,
+            env,
             attempt,
             command,
             channel=channel,

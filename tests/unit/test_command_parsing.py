@@ -6,6 +6,7 @@ import pytest
 
 from handlers.commands.parse import (
     ALL_USAGE,
+    ENV_USAGE,
     USAGE,
     AuditCommand,
     DoctorCommand,
@@ -14,6 +15,7 @@ from handlers.commands.parse import (
     InvalidCommand,
     WriteCommand,
     parse_command,
+    split_environment,
     usage_for,
 )
 
@@ -127,10 +129,46 @@ def test_unknown_command_lists_every_usage() -> None:
     assert caught.value.usage == ALL_USAGE
 
 
-def test_doctor_takes_no_arguments() -> None:
-    """Words after doctor are refused rather than ignored."""
-    with pytest.raises(InvalidCommand, match="'now' after doctor"):
-        parse_command("doctor now")
+def test_doctor_takes_at_most_an_environment() -> None:
+    """A second word after doctor is refused rather than ignored."""
+    with pytest.raises(InvalidCommand, match="'later' after doctor"):
+        parse_command("doctor now later")
+
+
+@pytest.mark.parametrize(("text", "environment"), [("doctor prod", "prod"), ("doctor ALL", "all")])
+def test_doctor_names_an_environment_or_all(text: str, environment: str) -> None:
+    """``doctor <name>`` and ``doctor all`` carry the name (checked when it is resolved)."""
+    assert parse_command(text) == DoctorCommand(environment)
+
+
+@pytest.mark.parametrize(
+    ("text", "named", "rest"),
+    [
+        ("env=prod recover Wf k1 the reason", "prod", "recover Wf k1 the reason"),
+        ("cleanup http://x:9080 ENV=Staging", "staging", "cleanup http://x:9080"),
+        ("audit 5", None, "audit 5"),
+        ("", None, ""),
+    ],
+)
+def test_split_environment_takes_the_env_word_anywhere(
+    text: str, named: str | None, rest: str
+) -> None:
+    """One ``env=<name>`` word anywhere names the environment; the rest is the command."""
+    assert split_environment(text) == (named, rest)
+
+
+@pytest.mark.parametrize("text", ["doctor env=prod env=staging", "env= doctor"])
+def test_split_environment_refuses_two_or_an_empty_name(text: str) -> None:
+    """Two environments, or ``env=`` without a name, are refused with the environment usage."""
+    with pytest.raises(InvalidCommand) as caught:
+        split_environment(text)
+    assert caught.value.usage == ENV_USAGE
+
+
+def test_redeploy_without_url_names_the_environment_setting() -> None:
+    """In a named environment the missing live URL is named as that environment's setting."""
+    with pytest.raises(InvalidCommand, match="service_url of environment prod"):
+        parse_command("redeploy", service_url_setting="the service_url of environment prod")
 
 
 def test_usage_for_picks_the_subcommand() -> None:
