@@ -163,7 +163,11 @@ def parse_command(
     name, rest = words[0].lower(), words[1:]
     if name == "doctor":
         if len(rest) > 1:
-            raise InvalidCommand(f"Unexpected {' '.join(rest[1:])!r} after doctor.", ENV_USAGE)
+            raise InvalidCommand(
+                f"Unexpected {' '.join(rest)!r} after doctor: it takes one environment's name "
+                "or all.",
+                ENV_USAGE,
+            )
         return DoctorCommand(rest[0].lower() if rest else None)
     if name == "help":
         return HelpCommand()

@@ -131,7 +131,7 @@ def test_unknown_command_lists_every_usage() -> None:
 
 def test_doctor_takes_at_most_an_environment() -> None:
     """A second word after doctor is refused rather than ignored."""
-    with pytest.raises(InvalidCommand, match="'later' after doctor"):
+    with pytest.raises(InvalidCommand, match="'now later' after doctor"):
         parse_command("doctor now later")
 
 
