@@ -12,7 +12,8 @@ but odd payload, or an unhandled request. It answers 200 at once and replies in 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from logging import Logger
 from typing import Any
 
@@ -23,12 +24,30 @@ from slack_bolt.response import BoltResponse
 from core.errors import InvalidInput, OpsError
 from core.ids import new_request_id
 from handlers.background import Background
-from handlers.blocks.errors import error_message, internal_error_message, usage_message
+from handlers.blocks.environment import EnvTag
+from handlers.blocks.errors import (
+    ENVIRONMENT_KEY,
+    error_message,
+    internal_error_message,
+    usage_message,
+)
 from handlers.blocks.format import Rendered
 from handlers.commands.parse import InvalidCommand, usage_for
 from handlers.messages import reply_ephemeral
 
 log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def naming_environment(tag: EnvTag) -> AsyncIterator[None]:
+    """A refusal raised inside names the environment it concerns (when messages name it): a
+    denied user then reads which environment's allowlist they are missing from."""
+    try:
+        yield
+    except OpsError as exc:
+        if tag.badge:
+            exc.data.setdefault(ENVIRONMENT_KEY, tag.badge)
+        raise
 
 
 def render_error(error: Exception, body: dict[str, Any], request_id: str | None = None) -> Rendered:

@@ -17,7 +17,7 @@ from core.errors import InvalidInput
 from core.operations import Attempt
 from handlers.blocks.details import invocation_details
 from handlers.deps import Listener, SlackDeps
-from handlers.errors import after_ack
+from handlers.errors import after_ack, naming_environment
 from handlers.ids import split_env_value
 from handlers.messages import reply_ephemeral
 
@@ -64,8 +64,9 @@ async def _handle(
     channel = (
         (body.get("channel") or {}).get("id") if isinstance(body.get("channel"), dict) else None
     )
-    result = await env.operations.doctor(
-        Attempt(actor=actor, context={"channel": str(channel or ""), "details": invocation_id})
-    )
+    async with naming_environment(deps.tag(env)):
+        result = await env.operations.doctor(
+            Attempt(actor=actor, context={"channel": str(channel or ""), "details": invocation_id})
+        )
     details = invocation_details(result.report, invocation_id, deps.links(env), deps.tag(env))
     await reply_ephemeral(respond, details)

@@ -49,7 +49,7 @@ from handlers.blocks.progress import (
 )
 from handlers.blocks.verify import verify_message
 from handlers.deps import Listener, SlackDeps
-from handlers.errors import after_ack
+from handlers.errors import after_ack, naming_environment
 from handlers.offering import offer_writes
 from handlers.payloads import ButtonClick
 
@@ -92,12 +92,13 @@ async def _handle(
     tag = deps.tag(env)
     actor = await deps.actor(click.user_id, click.user_name, env)
     check = Attempt(actor=actor, context=context)
-    # Before the claim: a visitor's click must not use up the operator's one-time button.
-    await env.operations.authorize(check, click.route)
-    try:
-        pending = await deps.pending.claim(click.pending_id, env.name)
-    except OpsError as exc:
-        raise exc.with_request_id(check.request_id) from None
+    async with naming_environment(tag):
+        # Before the claim: a visitor's click must not use up the operator's one-time button.
+        await env.operations.authorize(check, click.route)
+        try:
+            pending = await deps.pending.claim(click.pending_id, env.name)
+        except OpsError as exc:
+            raise exc.with_request_id(check.request_id) from None
     # Claimed: from here on the operation runs and is verified whatever Slack answers.
     title = pending.context.get("title") or pending.route
     locked = lock_blocks(clicked.blocks, title, click.user_id)

@@ -8,6 +8,8 @@ from core.errors import OpsError, PermissionRequired, WorkflowRetryBlocked
 from handlers.blocks.format import Rendered, clip, code, esc, fallback, sections
 
 MESSAGE_CHARS = 1500
+#: Where a Slack refusal keeps the badge of its environment (in ``OpsError.data``).
+ENVIRONMENT_KEY = "environment"
 MAX_INVOCATION_IDS = 20
 #: A blocked recovery's reason in words (the code stays beside it for searching).
 BLOCKED_WORDS = {
@@ -18,20 +20,35 @@ BLOCKED_WORDS = {
 }
 
 
+def environment_of(error: OpsError) -> str | None:
+    """The badge of the environment the error concerns, when messages name it
+    (``handlers.errors.naming_environment``)."""
+    badge = error.data.get(ENVIRONMENT_KEY)
+    return badge if isinstance(badge, str) else None
+
+
 def next_step(error: OpsError) -> str:
     if isinstance(error, WorkflowRetryBlocked):
         return error.advice
     if isinstance(error, PermissionRequired):
+        where = (
+            f"the operator_allowlist of {environment_of(error)}"
+            if environment_of(error)
+            else "OPERATOR_ALLOWLIST"
+        )
         return (
             f"{error.next_step} In Slack: ask an admin to add your user id, or a user group "
-            "you belong to, to OPERATOR_ALLOWLIST."
+            f"you belong to, to {where}."
         )
     return error.next_step
 
 
 def error_lines(error: OpsError) -> list[str]:
-    """mrkdwn lines: code and message, blocked reason and invocation ids, next step, request."""
-    lines = [f"{code(error.code, 60)}: {esc(clip(error.message, MESSAGE_CHARS))}"]
+    """mrkdwn lines: [environment ·] code and message, blocked reason and invocation ids, next
+    step, request."""
+    badge = environment_of(error)
+    prefix = f"{esc(badge)} · " if badge else ""
+    lines = [f"{prefix}{code(error.code, 60)}: {esc(clip(error.message, MESSAGE_CHARS))}"]
     if isinstance(error, WorkflowRetryBlocked):
         ids = error.invocation_ids[:MAX_INVOCATION_IDS]
         more = (
@@ -48,7 +65,9 @@ def error_lines(error: OpsError) -> list[str]:
 
 
 def plain_error_lines(error: OpsError) -> list[str]:
-    lines = [f"{error.code}: {clip(error.message, MESSAGE_CHARS)}"]
+    badge = environment_of(error)
+    prefix = f"{badge} · " if badge else ""
+    lines = [f"{prefix}{error.code}: {clip(error.message, MESSAGE_CHARS)}"]
     if isinstance(error, WorkflowRetryBlocked):
         lines.append(f"Reason: {error.reason}; invocations: {', '.join(error.invocation_ids)}")
     lines += [f"Next: {next_step(error)}", f"Request id: {error.request_id or 'none'}"]

@@ -26,6 +26,7 @@ from handlers.commands.doctor_all import post_doctor_all
 from handlers.commands.parse import (
     ENV_USAGE,
     AuditCommand,
+    Command,
     DoctorCommand,
     FormCommand,
     HelpCommand,
@@ -39,7 +40,7 @@ from handlers.commands.preview import post_preview
 from handlers.commands.watch import run_watch_command
 from handlers.commands.watch_parse import SnoozeCommand, WatchCommand
 from handlers.deps import Listener, SlackDeps
-from handlers.errors import after_ack
+from handlers.errors import after_ack, naming_environment
 from handlers.messages import reply_ephemeral
 from handlers.payloads import SlashCommand
 from handlers.views.forms import open_form
@@ -99,6 +100,11 @@ async def _handle(
             )
             return
         env = _environment(deps, parsed.environment, command.channel)
+    if isinstance(parsed, AuditCommand) and not named:
+        # Not one environment's: the attempts of every environment the user operates.
+        actor = await deps.actor(command.user_id, command.user_name, env)
+        await show_audit(deps, Attempt(actor=actor), parsed.count, respond)
+        return
     if isinstance(parsed, WatchCommand | SnoozeCommand):
         # Watching is not per environment yet: it watches the default one only.
         if named and env is not deps.environments.default:
@@ -111,12 +117,27 @@ async def _handle(
     actor = await deps.actor(command.user_id, command.user_name, env)
     reason = parsed.reason if isinstance(parsed, WriteCommand) else None
     attempt = Attempt(actor=actor, reason=reason, context={"channel": command.channel})
+    async with naming_environment(deps.tag(env)):
+        await _dispatch(deps, env, attempt, parsed, command, client, respond, bot_user_id)
+
+
+async def _dispatch(
+    deps: SlackDeps,
+    env: Environment,
+    attempt: Attempt,
+    parsed: Command,
+    command: SlashCommand,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    bot_user_id: str | None,
+) -> None:
+    """Run ``parsed`` on ``env`` for ``attempt``'s actor (checked against ``env``)."""
     if isinstance(parsed, WatchCommand | SnoozeCommand):
         await run_watch_command(
             deps.watch, attempt, parsed, channel=command.channel, respond=respond
         )
     elif isinstance(parsed, AuditCommand):
-        await show_audit(deps, attempt, parsed.count, respond, env if named else None)
+        await show_audit(deps, attempt, parsed.count, respond, env)
     elif isinstance(parsed, DoctorCommand):
         await post_doctor(
             deps,
@@ -137,7 +158,7 @@ async def _handle(
             channel=command.channel,
             client=client,
         )
-    else:
+    elif isinstance(parsed, WriteCommand):
         await post_preview(
             deps,
             env,

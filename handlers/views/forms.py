@@ -40,7 +40,7 @@ from handlers.blocks.modals import (
 from handlers.commands.parse import WriteCommand
 from handlers.commands.preview import post_preview
 from handlers.deps import Listener, SlackDeps
-from handlers.errors import after_ack, render_error
+from handlers.errors import after_ack, naming_environment, render_error
 
 _ROUTE: dict[FormKind, Route] = {
     "recover": "recover-stuck-workflow",
@@ -63,7 +63,8 @@ async def open_form(
     opened = await client.views_open(trigger_id=trigger_id, view=loading_view(kind, channel, tag))
     view_id = str((opened.get("view") or {}).get("id"))
     try:
-        result = await env.operations.doctor(attempt)
+        async with naming_environment(tag):
+            result = await env.operations.doctor(attempt)
     except OpsError as exc:
         failed = error_message(exc)
         await client.views_update(
@@ -119,16 +120,17 @@ async def _preview(
         env = deps.env(form.environment)  # still configured? (InvalidInput otherwise)
         actor = await deps.actor(user_id, name if isinstance(name, str) else None, env)
         attempt = Attempt(actor=actor, reason=command.reason, context={"channel": channel})
-        await post_preview(
-            deps,
-            env,
-            attempt,
-            command,
-            channel=channel,
-            client=client,
-            respond=AsyncRespond(response_url=None),
-            bot_user_id=context.bot_user_id,
-        )
+        async with naming_environment(deps.tag(env)):
+            await post_preview(
+                deps,
+                env,
+                attempt,
+                command,
+                channel=channel,
+                client=client,
+                respond=AsyncRespond(response_url=None),
+                bot_user_id=context.bot_user_id,
+            )
     except Exception as exc:  # no response URL here: the refusal goes to the user privately
         shown = render_error(exc, {}, new_request_id())
         await client.chat_postEphemeral(

@@ -229,7 +229,8 @@ async def test_a_staging_operator_cannot_click_a_prod_button(
     _, hook = await bot.click(posted, button, user=STAGER)
 
     [reply] = await bot.replies(hook)
-    assert "OFFCHAIN_USER_PERMISSION_REQUIRED" in reply.text
+    assert "🔴 PROD · OFFCHAIN_USER_PERMISSION_REQUIRED" in reply.params["text"]
+    assert "the operator_allowlist of 🔴 PROD" in reply.params["text"]
     [denied] = [v for v in await latest(bot) if v.start.route == "recover-stuck-workflow"]
     assert (denied.start.actor.id, denied.start.environment, denied.outcome) == (
         STAGER,

@@ -16,9 +16,11 @@ from handlers.blocks.audit import audit_message
 from handlers.blocks.doctor import doctor_message
 from handlers.blocks.doctor_all import EnvironmentLine, doctor_all_message
 from handlers.blocks.environment import NO_TAG, EnvTag, env_tag
+from handlers.blocks.errors import error_message
 from handlers.blocks.modals import FormState, fit_choices, submitted
 from handlers.blocks.offers import Offer, button
 from handlers.commands.parse import ALL_USAGE, help_usage
+from handlers.errors import naming_environment
 from handlers.ids import env_value, split_env_value
 from handlers.payloads import ButtonClick
 from tests.unit.reports import WF, failure, report, result
@@ -131,6 +133,21 @@ def test_doctor_all_has_a_line_per_environment() -> None:
     assert lines[1].startswith("🔴 PROD · ❌ OFFCHAIN_USER_PERMISSION_REQUIRED")
     assert lines[1].endswith("request req_d")
     assert lines[2].startswith("staging · ✅ all clear · 0 failed · 0 stuck")
+
+
+async def test_a_refusal_names_its_environment_when_messages_do() -> None:
+    """A refusal raised about prod says PROD and which allowlist; a lone default's is unchanged."""
+    shown: dict[str, str] = {}
+    for tag in (PROD, NO_TAG):
+        with pytest.raises(PermissionRequired) as caught:
+            async with naming_environment(tag):
+                raise PermissionRequired("U1 does not have system operate permission.")
+        shown[tag.name] = error_message(caught.value).text
+
+    assert shown["prod"].startswith("❌\n🔴 PROD · OFFCHAIN_USER_PERMISSION_REQUIRED")
+    assert "the operator_allowlist of 🔴 PROD" in shown["prod"]
+    assert "PROD" not in shown["default"]
+    assert "OPERATOR_ALLOWLIST" in shown["default"]
 
 
 def test_a_form_carries_its_environment_to_the_submission() -> None:
