@@ -19,9 +19,11 @@ from bot.watch_wiring import watch_control
 from core.audit import AuditLog
 from core.environments import DEFAULT_ENVIRONMENT, Environment, EnvironmentAudit, EnvironmentSpec
 from core.operations import Operations
+from core.pending import PendingActions
 from core.restate.client import RestateAdminClient, RestateIngressClient
 from core.triage.service import Triage, TriageConfig
 from core.triage.store import BulkActionStore
+from core.two_person import ApprovalGate, TwoPersonRule
 
 #: Doctors asked for within this long of a finished run get its readout (writes start afresh).
 READOUT_MAX_AGE_S = 1.0
@@ -57,6 +59,7 @@ async def build_environment(
             live_service_url=spec.service_url,
             probe_timeout_s=spec.probe_timeout_s,
             readout_max_age_s=READOUT_MAX_AGE_S,
+            approvals=_approvals(spec, settings, redis),
         )
         yield Environment(
             spec=spec,
@@ -75,6 +78,13 @@ async def build_environment(
         await admin.aclose()
         if ingress is not None:
             await ingress.aclose()
+
+
+def _approvals(spec: EnvironmentSpec, settings: Settings, redis: Redis) -> ApprovalGate:
+    """The two-person rule; held writes wait among the pending actions (one store for all)."""
+    held = PendingActions(redis, ttl=timedelta(seconds=settings.pending_action_ttl_s))
+    rule = TwoPersonRule(force_drain=settings.two_person_force_drain)
+    return ApprovalGate(rule, held, environment=spec.name)
 
 
 def _triage(

@@ -21,8 +21,9 @@ Status codes: 401 missing or unknown key (or a key of another environment), 422 
 environment, 403 key without operate permission, 400 body that is not
 a JSON object, 413 body too large, 422 a field breaks a rule (``bot.json_body`` lists the body's
 rules), then the error tree's own classes (404 deployment not found, 409 retry blocked, 502 admin
-error, 503 admin or audit unavailable). Every answer leaves through ``redact_outgoing``: no URL
-user info, nothing UTF-8 cannot carry.
+error, 503 admin or audit unavailable). A write held for a second operator (``APPROVAL_REQUIRED``,
+``core.two_person``) is 202 with the error body; ``bot.http_approvals`` approves it. Every
+answer leaves through ``redact_outgoing``: no URL user info, nothing UTF-8 cannot carry.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from bot.slack_events import slack_events_endpoint
 from core.audit import Actor
 from core.authz import NO_ROLE, ApiKey, can_operate
 from core.environments import Environment, Environments
-from core.errors import InvalidInput, OpsError, Unauthenticated
+from core.errors import ApprovalRequired, InvalidInput, OpsError, Unauthenticated
 from core.ids import new_request_id
 from core.models import DoctorRequest, parse_request, to_json_dict
 from core.models import Route as OperationRoute
@@ -79,10 +80,12 @@ def build_http_app(services: Services, slack_app: AsyncApp | None = None) -> Sta
         )
         for name in get_args(OperationRoute)
     ]
-    # Imported here: bot.http_triage reuses this module's request helpers.
+    # Imported here: bot.http_triage and bot.http_approvals reuse this module's request helpers.
+    from bot.http_approvals import approval_routes
     from bot.http_triage import triage_routes
 
     routes += triage_routes(services)
+    routes += approval_routes(services)
     routes += [
         Route("/healthz", _healthz, methods=["GET"]),
         Route("/readyz", _readyz_endpoint(services), methods=["GET"]),
@@ -117,7 +120,7 @@ def _operator_endpoint(
             )
             body, status = await _run(env.operations, attempt, route, key, request), 200
         except OpsError as exc:
-            body, status = exc.with_request_id(request_id).to_body(), exc.http_status
+            body, status = exc.with_request_id(request_id).to_body(), _status_of(exc)
         except BodyRefused as exc:
             body, status = exc.error.with_request_id(request_id).to_body(), exc.status
         except Exception:
@@ -150,7 +153,7 @@ async def _authenticate(
     services: Services,
     unscoped: Operations,
     env: Environment | InvalidInput,
-    route: OperationRoute,
+    route: str,
     attempt: Attempt,
     request: Request,
 ) -> tuple[Environment, ApiKey, Attempt]:
@@ -175,6 +178,11 @@ async def _authenticate(
     if caller.key is None:
         await env.operations.refuse(attempt, route, {}, caller.refusal(env))
     return env, caller.key, attempt
+
+
+def _status_of(error: OpsError) -> int:
+    """A write held for a second operator was accepted, not refused: 202."""
+    return 202 if isinstance(error, ApprovalRequired) else error.http_status
 
 
 async def _run(

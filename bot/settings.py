@@ -125,6 +125,8 @@ class Settings(BaseSettings):
         {"kill", "purge", "recover"}
     )
     triage_approval_ttl_s: int = Field(default=600, gt=0)
+    #: A cleanup with forceDrain waits for a second operator's approval (README "Two-person rule").
+    two_person_force_drain: bool = True
 
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=3000, ge=1, le=65535, validation_alias=AliasChoices("PORT", "port"))

@@ -10,7 +10,9 @@ error leaves with the attempt's request id, for doctor, previews, writes and ref
 * the arguments are validated before anything is sent to Restate (``InvalidInput``);
 * a write stops before its first change when its start could not be recorded (fail closed); doctor
   and previews change nothing, so they still answer, saying the audit is unavailable;
-* a write runs the plan its preview showed (``expected``) or says what changed (``core.plans``).
+* a write runs the plan its preview showed (``expected``) or says what changed (``core.plans``);
+* a write under the two-person rule (``core.two_person``) is held for a second operator instead,
+  unless it comes with that operator's ``Approval`` (``core.approvals``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
@@ -28,6 +30,7 @@ from core.audit import Actor, AttemptFinish, AttemptStart, AuditLog, Outcome, Ph
 from core.authz import can_operate
 from core.doctor import run_doctor
 from core.errors import (
+    ApprovalRequired,
     AuditUnavailable,
     InvalidInput,
     OpsError,
@@ -47,6 +50,7 @@ from core.models import (
 from core.redact import sanitize
 from core.restate.client import RestateAdminClient, RestateIngressClient
 from core.shared_readout import SharedReadout
+from core.two_person import Approval, ApprovalGate
 from core.writes import ROUTES, WriteResponse, WriteRoute, required_admin
 
 log = logging.getLogger(__name__)
@@ -115,7 +119,7 @@ def _retrieved(task: asyncio.Future[AuditUnavailable | None]) -> None:
 def outcome_of(error: BaseException) -> Outcome:
     if isinstance(error, PermissionRequired | Unauthenticated):
         return "denied"
-    if isinstance(error, WorkflowRetryBlocked):
+    if isinstance(error, WorkflowRetryBlocked | ApprovalRequired):
         return "blocked"
     return "failed"
 
@@ -133,6 +137,7 @@ class Operations:
         probe_timeout_s: float = 5.0,
         now: Callable[[], datetime] = utc_now,
         readout_max_age_s: float = 0.0,
+        approvals: ApprovalGate | None = None,
     ) -> None:
         self._admin = admin
         self._ingress = ingress
@@ -140,6 +145,8 @@ class Operations:
         self._live_service_url = live_service_url
         self._probe_timeout_s = probe_timeout_s
         self._now = now
+        #: The two-person rule and where held writes wait; None: no write needs a second operator.
+        self._approvals = approvals
         # Concurrent doctors share one run (and, with a max age, a readout that young).
         self._readouts = SharedReadout(self._run_doctor, max_age_s=readout_max_age_s)
 
@@ -174,15 +181,24 @@ class Operations:
         args: Mapping[str, Any],
         *,
         expected: Plan | None = None,
+        approval: Approval | None = None,
     ) -> WriteResult:
         """Run one write route with raw arguments (a route body, or parsed command text).
 
         ``expected`` is the plan of the preview the operator confirmed (``Advice.plan``): the
-        write runs it, skips what changed since, or refuses with ``PreviewOutdated``.
+        write runs it, skips what changed since, or refuses with ``PreviewOutdated``. A write
+        under the two-person rule runs only with a second operator's ``approval`` (recorded in
+        the audit context); without one it is held and ``ApprovalRequired`` says how to approve.
         """
+        if approval is not None:
+            attempt = replace(attempt, context={**attempt.context, **approval.audit_context()})
         async with self._attempt(attempt, route, args) as audited:
             spec, request = self._admit(attempt, route, args)
             await audited.require_recorded()
+            gate = self._approvals
+            if approval is None and gate is not None and gate.applies(route, request):
+                advice = await spec.preview(self._admin, request)
+                raise await gate.hold(attempt, route, args, advice, expected or advice.plan)
             try:
                 response = await spec.run(required_admin(self._admin), request, expected)
             finally:
@@ -199,7 +215,10 @@ class Operations:
         """
         async with self._attempt(attempt, route, args, phase="preview"):
             spec, request = self._admit(attempt, route, args)
-            return await spec.preview(self._admin, request)
+            advice = await spec.preview(self._admin, request)
+        if self._approvals is not None and self._approvals.applies(route, request):
+            return advice.model_copy(update={"needs_approval": True})
+        return advice
 
     async def authorize(self, attempt: Attempt, route: Route) -> None:
         """Refuse (and audit) an actor without operate permission, before a surface spends
@@ -210,7 +229,7 @@ class Operations:
             await self.refuse(attempt, route, {}, exc)
 
     async def refuse(
-        self, attempt: Attempt, route: Route, args: Mapping[str, Any], error: OpsError
+        self, attempt: Attempt, route: str, args: Mapping[str, Any], error: OpsError
     ) -> NoReturn:
         """Audit and raise a refusal a surface decides before the operation can start.
 

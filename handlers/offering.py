@@ -40,6 +40,8 @@ async def offer_writes(
             origin_request_id=origin_request_id,
             baseline=baseline,
             plan=item.plan,
+            # Under the two-person rule the requester cannot claim it: a second operator does.
+            requested_by=offered_to if item.needs_approval else None,
         )
         try:
             offers.append(Offer(item, await pending.offer(action), environment))

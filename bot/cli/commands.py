@@ -28,12 +28,14 @@ from bot.cli.terminal import Io, confirm
 from bot.cli.verdict import doctor_verdict
 from bot.payloads import doctor_payload
 from bot.services import Services
+from core.approvals import Approvals
 from core.audit import Actor
 from core.authz import OPERATOR
 from core.environments import Environment, EnvironmentSpec
-from core.errors import InvalidInput
+from core.errors import ApprovalRequired, InvalidInput
 from core.models import Route, to_json_dict
-from core.operations import Attempt
+from core.operations import Attempt, WriteResult
+from core.timestamps import iso_utc
 
 #: The option that names the environment (``RESTATE_OPS_ENV`` when not given).
 ENV_OPTION = "--env"
@@ -98,18 +100,64 @@ async def write(
     reason: str | None,
     yes: bool,
 ) -> ExitCode:
-    """Preview, confirm (unless ``yes``), then run one write route."""
+    """Preview, confirm (unless ``yes``), then run one write route; a write under the
+    two-person rule is held instead, and the approval id printed for a second operator."""
     operations = target.env.operations
     attempt = cli_attempt(reason)
     preview = await operations.preview(attempt, route, args)
     io.note(preview_view(preview, target.shown))
-    question = "Proceed?" if target.shown is None else f"Proceed on {target.env.label}?"
+    if preview.needs_approval:
+        question = "Ask a second operator to approve it?"
+    else:
+        question = "Proceed?" if target.shown is None else f"Proceed on {target.env.label}?"
     if not yes and not await confirm(question, io.stdin, io.err):
         io.note("Declined: nothing was changed.")
         return ExitCode.DECLINED
-    result = await operations.execute(attempt, route, args, expected=preview.plan)
+    try:
+        result = await operations.execute(attempt, route, args, expected=preview.plan)
+    except ApprovalRequired as held:
+        return _held(io, held, target)
+    _written(io, result, args, target)
+    return ExitCode.OK
+
+
+async def approve(
+    services: Services, io: Io, approval_id: str, *, reason: str | None, yes: bool
+) -> ExitCode:
+    """A second operator: show the held write, confirm (unless ``yes``), approve and run it
+    in the environment that held it."""
+    approvals = Approvals(services.environments, services.pending)
+    attempt = cli_attempt(reason)
+    held = await approvals.show(attempt, approval_id)
+    target = Target(services.environments.get(held.environment), services.environments.several)
+    expires = iso_utc(held.expires_at) if held.expires_at else "?"
+    where = "" if target.shown is None else f" on {target.env.label}"
+    io.note(f"{held.route}{where} requested by {held.requested_by}, waiting until {expires}:")
+    io.note(held.preview)
+    if not yes and not await confirm("Approve and run it?", io.stdin, io.err):
+        io.note("Declined: nothing was changed; it still waits for approval.")
+        return ExitCode.DECLINED
+    _written(io, await approvals.approve(attempt, approval_id), held.args, target)
+    return ExitCode.OK
+
+
+def _written(io: Io, result: WriteResult, args: Mapping[str, Any], target: Target) -> None:
     if io.json:
         io.dump(target.stamped({**to_json_dict(result.response), "requestId": result.request_id}))
     else:
         io.result(write_view(result, args, target.shown))
+
+
+def _held(io: Io, held: ApprovalRequired, target: Target) -> ExitCode:
+    """Held for a second operator: nothing changed; say who can run it, and how."""
+    approval_id = held.data.get("approvalId")
+    if io.json:
+        io.dump(target.stamped(held.to_body()))
+    else:
+        io.note(held.message)
+        io.note(f"approval id: {approval_id}")
+    io.note(
+        "A second operator (another OS user) approves and runs it before "
+        f"{held.data.get('expiresAt')}: restate-ops approve {approval_id}"
+    )
     return ExitCode.OK

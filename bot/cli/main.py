@@ -200,6 +200,28 @@ def recover(
     )
 
 
+@app.command()
+def approve(
+    approval_id: Annotated[
+        str,
+        typer.Argument(metavar="approvalId", help="The approval id a held write printed (apr_…)."),
+    ],
+    reason: Reason = None,
+    yes: Yes = False,
+    json: Json = False,
+) -> None:
+    """A second operator: approve a write held for approval (cleanup --force-drain), run it.
+
+    The requester cannot approve their own write (exit 6); an expired approval exits 1.
+    """
+    from bot.cli import commands
+
+    async def run(services: Services, io: Io) -> ExitCode:
+        return await commands.approve(services, io, approval_id, reason=reason, yes=yes)
+
+    _run(lambda _settings: run, json=json)
+
+
 @audit.command("tail")
 def audit_tail(
     count: Annotated[

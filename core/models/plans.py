@@ -80,6 +80,8 @@ class Advice(ApiModel):
     preview: str
     args: dict[str, Any] = {}
     destructive: bool = False
+    #: A second operator must approve it (``core.two_person``): surfaces offer "Approve".
+    needs_approval: bool = False
     #: The plan behind the preview, when it could be made: store it with the offer and pass it
     #: to ``Operations.execute`` so the write runs exactly this or says what changed.
     plan: Plan | None = Field(default=None, exclude=True)

@@ -26,6 +26,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from core.approvals import ClaimedWrite, claim_write
 from core.environments import Environment
 from core.errors import OpsError
 from core.operations import Attempt, DoctorResult
@@ -95,10 +96,11 @@ async def _handle(
     async with naming_environment(tag):
         # Before the claim: a visitor's click must not use up the operator's one-time button.
         await env.operations.authorize(check, click.route)
-        try:
-            pending = await deps.pending.claim(click.pending_id, env.name)
-        except OpsError as exc:
-            raise exc.with_request_id(check.request_id) from None
+        # Once; under the two-person rule the requester is refused and a second operator approves.
+        claimed = await claim_write(
+            env.operations, deps.pending, check, click.route, click.pending_id, env.name
+        )
+    pending = claimed.action
     # Claimed: from here on the operation runs and is verified whatever Slack answers.
     title = pending.context.get("title") or pending.route
     locked = lock_blocks(clicked.blocks, title, click.user_id)
@@ -106,7 +108,7 @@ async def _handle(
     if pending.origin_request_id:
         context["origin_request_id"] = pending.origin_request_id
     attempt = Attempt(actor=actor, reason=pending.context.get("reason"), context=context)
-    ok, result = await _run(env, tag, attempt, pending, clicked, title)
+    ok, result = await _run(env, tag, attempt, claimed, clicked, title)
     fresh = await _verify(env, tag, Attempt(actor=actor, context=context), pending, clicked, title)
     status = status_line(title, click.user_id, ok=ok, result=result, threaded=clicked.threaded)
     if fresh is None:
@@ -141,7 +143,7 @@ async def _run(
     env: Environment,
     tag: EnvTag,
     attempt: Attempt,
-    pending: PendingAction,
+    claimed: ClaimedWrite,
     clicked: ClickedMessage,
     title: str,
 ) -> tuple[bool, str]:
@@ -149,9 +151,14 @@ async def _run(
 
     Returns whether it succeeded and what it did, in words, for the message's status line.
     """
+    pending = claimed.action
     try:
         result = await env.operations.execute(
-            attempt, pending.route, pending.args, expected=pending.plan
+            attempt,
+            pending.route,
+            pending.args,
+            expected=pending.plan,
+            approval=claimed.approval,
         )
     except OpsError as exc:  # the outcome of the operation, reported where it was asked for
         await clicked.reply(failure_message(title, exc, attempt.actor.id, tag))

@@ -33,6 +33,7 @@ from handlers.blocks.format import (
     SECTION_TEXT,
     clip,
     esc,
+    mention,
     shorten_middle,
 )
 from handlers.blocks.links import Links
@@ -48,6 +49,10 @@ FIX_CONNECTIVITY_FIRST = (
     "No write action is offered: every write uses the same admin API path."
 )
 _SEE_THREAD = " (full preview in the readout's details)"
+#: The confirm dialog of a write under the two-person rule (``Advice.needs_approval``) opens so.
+_SECOND_OPERATOR = (
+    "A second operator must approve this: the requester cannot. Approving runs it now. "
+)
 _CONFIRM_LABEL = {
     "force-redeploy": "Register",
     "cleanup-stale-deployments": "Delete",
@@ -101,18 +106,31 @@ def label(advice: Advice, env: EnvTag = NO_TAG) -> str:
 def button(offer: Offer, index: int, env: EnvTag = NO_TAG) -> ButtonElement:
     advice = offer.advice
     style = "danger" if advice.destructive else "primary"
+    text, confirm = label(advice, env), _CONFIRM_LABEL.get(advice.route or "", "Run it")
+    preview = advice.preview
+    if advice.needs_approval:
+        text = env.title("Approve", BUTTON_TEXT)
+        confirm, preview = "Approve and run", _SECOND_OPERATOR + preview
     return ButtonElement(
-        text=PlainTextObject(text=label(advice, env), emoji=True),
+        text=PlainTextObject(text=text, emoji=True),
         action_id=run_action_id(advice.route or "none", index),
         value=env_value(offer.environment, offer.pending_id),
         style=style,
         confirm=ConfirmObject(
             title=PlainTextObject(text=env.title(advice.title, CONFIRM_TITLE), emoji=env.emoji),
-            text=PlainTextObject(text=confirm_text(advice.preview), emoji=False),
-            confirm=PlainTextObject(text=_CONFIRM_LABEL.get(advice.route or "", "Run it")),
+            text=PlainTextObject(text=confirm_text(preview), emoji=False),
+            confirm=PlainTextObject(text=confirm),
             deny=PlainTextObject(text="Cancel"),
             style=style,
         ),
+    )
+
+
+def second_operator_note(requested_by: str) -> str:
+    """Beside an "Approve" button: who cannot click it, and what a click by anyone else does."""
+    return (
+        f"🔐 Two-person rule: a second operator must approve; {mention(requested_by)} cannot. "
+        "Approving runs it at once."
     )
 
 

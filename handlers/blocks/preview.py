@@ -17,7 +17,7 @@ from handlers.blocks.format import (
     mention,
     sections,
 )
-from handlers.blocks.offers import FIX_CONNECTIVITY_FIRST, Offer, button
+from handlers.blocks.offers import FIX_CONNECTIVITY_FIRST, Offer, button, second_operator_note
 from handlers.blocks.readout import component_lines, plain_component_lines
 from handlers.ids import HEADER_BLOCK, offer_block_id
 
@@ -49,6 +49,8 @@ def preview_message(
         blocks += sections("Not offered", [FIX_CONNECTIVITY_FIRST], "restate.blocked")
     elif offer is not None:
         block_id = offer_block_id(threaded, 0)
+        if advice.needs_approval:
+            blocks.append(context(second_operator_note(requested_by)))
         blocks.append(ActionsBlock(elements=[button(offer, 0, env)], block_id=block_id))
     if offers_error:
         blocks.append(context(f"⚠️ The button is unavailable: {esc(clip(offers_error, 200))}"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from core.advice import advise
+from core.advice import advise, cleanup_advice
 from core.audit import Actor, AttemptFinish, AttemptStart, AttemptView
 from core.errors import InvalidInput, PermissionRequired, WorkflowRetryBlocked
 from core.models import (
@@ -16,6 +16,7 @@ from core.models import (
     RecoverResponse,
 )
 from core.operations import WriteResult
+from core.plans.cleanup import plan_cleanup
 from handlers.blocks.audit import audit_message
 from handlers.blocks.errors import error_message, usage_message
 from handlers.blocks.help import help_message
@@ -31,7 +32,7 @@ from handlers.blocks.progress import (
 from handlers.blocks.verify import verify_message
 from handlers.commands.parse import ALL_USAGE
 from handlers.ids import HEADER_BLOCK, STATUS_BLOCK, offer_block_id
-from tests.unit.reports import WF, failure, report, result, unreachable
+from tests.unit.reports import WF, deployment, failure, report, result, unreachable
 
 RECOVER = Advice(
     kind="recover-stuck-workflow",
@@ -297,3 +298,31 @@ def test_preview_when_restate_is_down_offers_nothing() -> None:
 
     assert [b for b in message.block_dicts() if b["type"] == "actions"] == []
     assert "Fix connectivity first" in flat(message)
+
+
+def test_force_drain_preview_offers_approve_to_a_second_operator() -> None:
+    """Under the two-person rule the button is "Approve" and the dialog says who must click it."""
+    keep = "http://ddwf:9080/"
+    items = [deployment(1, "active", url=keep), deployment(2, "draining")]
+    plan = plan_cleanup(items, keep, force_drain=True)
+    advice = cleanup_advice(plan)
+    held = advice.model_copy(update={"needs_approval": True})
+    doctor = result(report())
+
+    plain = preview_message(
+        advice, doctor, Offer(advice, "p1"), requested_by="U1", reason=None, threaded=True
+    )
+    forced = preview_message(
+        held, doctor, Offer(held, "apr_1"), requested_by="U1", reason=None, threaded=True
+    )
+
+    [plain_button] = [
+        e for b in plain.block_dicts() if b["type"] == "actions" for e in b["elements"]
+    ]
+    [button] = [e for b in forced.block_dicts() if b["type"] == "actions" for e in b["elements"]]
+    assert plain_button["text"]["text"] == "Delete 1 deployment"
+    assert button["text"]["text"] == "Approve"
+    assert button["confirm"]["confirm"]["text"] == "Approve and run"
+    assert button["confirm"]["text"]["text"].startswith("A second operator must approve this")
+    assert "a second operator must approve; <@U1> cannot" in flat(forced)
+    assert "second operator" not in flat(plain)
