@@ -15,6 +15,7 @@ from core.authz import NO_ROLE, OPERATOR
 from core.environments import DEFAULT_ENVIRONMENT, Environment, Environments, EnvironmentSpec
 from core.errors import (
     ApprovalRequired,
+    InvalidInput,
     PendingActionUnavailable,
     PermissionRequired,
     SelfApprovalRefused,
@@ -273,5 +274,40 @@ async def test_an_approval_runs_in_the_environment_that_held_the_write(
         await Approvals(envs, store).approve(by("bob"), held.value.data["approvalId"])
 
     assert held.value.data["environment"] == "staging"
+    assert deployment_ids(fake) == ["dp_keep"]
+    assert elsewhere.requests == []
+
+
+async def test_an_approver_acting_in_another_environment_is_refused(
+    admin: RestateAdminClient, fake: FakeAdmin, store: FakeHeldWrites, clock: Clock
+) -> None:
+    """An HTTP approver authorized in the default environment cannot run staging's held write:
+    refused naming the environment it belongs to, and it still waits for a staging operator."""
+    elsewhere = FakeAdmin()
+    async with elsewhere.client() as other_admin:
+        gate = ApprovalGate(TwoPersonRule(), store, environment="staging")
+        staging = Operations(admin=admin, ingress=None, audit=FakeAuditLog(), approvals=gate)
+        default = Operations(admin=other_admin, ingress=None, audit=FakeAuditLog())
+        envs = Environments(
+            [
+                Environment(
+                    EnvironmentSpec("default", "http://d.test"), other_admin, None, default
+                ),
+                Environment(EnvironmentSpec("staging", "http://s.test"), admin, None, staging),
+            ],
+            "default",
+        )
+        with pytest.raises(ApprovalRequired) as held:
+            await staging.execute(by("alice"), ROUTE, FORCED)
+        approval_id = held.value.data["approvalId"]
+        approvals = Approvals(envs, store)
+
+        with pytest.raises(InvalidInput) as refused:
+            await approvals.approve(by("bob"), approval_id, environment="default")
+        assert "belongs to the environment staging" in refused.value.rule
+        assert await store.peek(approval_id, "staging") is not None
+
+        await approvals.approve(by("bob"), approval_id, environment="staging")
+
     assert deployment_ids(fake) == ["dp_keep"]
     assert elsewhere.requests == []
