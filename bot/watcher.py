@@ -25,6 +25,7 @@ from core.watch.alerts import AlertNotifier
 from core.watch.engine import Watch, WatchConfig
 from core.watch.store import WatchStore
 from handlers.alerts import SlackAlertNotifier
+from handlers.blocks.environment import env_tag
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,11 @@ def start_watchers(
             run_watcher(
                 build_watch(
                     services,
-                    SlackAlertNotifier(slack_client, services.pending, env.name)
+                    SlackAlertNotifier(
+                        slack_client,
+                        services.pending,
+                        env_tag(env, services.environments.several),
+                    )
                     if slack_client
                     else None,
                     environment=env,

@@ -13,12 +13,12 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from core.environments import DEFAULT_ENVIRONMENT
 from core.ids import new_request_id
 from core.pending import PendingActions
 from core.watch.alerts import AlertView, NotifyFailed, ResolvedView
 from handlers.alert_lookup import delivery_metadata, find_delivery
 from handlers.blocks.alert import alert_message, change_note, resolved_message, resolved_note
+from handlers.blocks.environment import NO_TAG, EnvTag
 from handlers.blocks.format import Rendered
 from handlers.offering import offer_writes
 
@@ -34,11 +34,13 @@ class SlackAlertNotifier:
         self,
         client: AsyncWebClient,
         pending: PendingActions,
-        environment: str = DEFAULT_ENVIRONMENT,
+        tag: EnvTag = NO_TAG,
     ) -> None:
         self._client = client
         self._pending = pending
-        self._environment = environment
+        #: The environment whose alerts these are: named in each message, and where the
+        #: buttons act.
+        self._tag = tag
 
     async def post(self, channel: str, alert: AlertView, *, delivery: str) -> str:
         message = await self._render(channel, alert)
@@ -63,7 +65,7 @@ class SlackAlertNotifier:
             await self._reply(channel, ts, change_note(alert))
 
     async def resolve(self, channel: str, ts: str, resolved: ResolvedView) -> None:
-        await self._edit(channel, ts, resolved_message(resolved))
+        await self._edit(channel, ts, resolved_message(resolved, self._tag))
         await self._reply(channel, ts, resolved_note(resolved))
 
     async def _edit(self, channel: str, ts: str, message: Rendered) -> None:
@@ -79,13 +81,13 @@ class SlackAlertNotifier:
         offers, offers_error = await offer_writes(
             self._pending,
             alert.advice,
-            environment=self._environment,
+            environment=self._tag.name,
             offered_to=WATCHER,
             context=where,
             origin_request_id=new_request_id(),
             baseline=alert.report,
         )
-        return alert_message(alert, offers, offers_error=offers_error)
+        return alert_message(alert, offers, offers_error=offers_error, tag=self._tag)
 
     async def _reply(self, channel: str, ts: str, message: Rendered) -> None:
         with _slack_errors():

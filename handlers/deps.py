@@ -11,7 +11,6 @@ from core.audit import Actor, AuditLog
 from core.authz import NO_ROLE, GroupMembershipCache, slack_role
 from core.environments import Environment, Environments
 from core.pending import PendingActions
-from core.watch.control import WatchControl
 from handlers.background import Background
 from handlers.blocks.environment import EnvTag, env_tag
 from handlers.blocks.links import Links, ui_url_for
@@ -64,11 +63,6 @@ class SlackDeps:
             runbook_url=self.runbook_url,
             admin_url=spec.admin_url,
         )
-
-    # The default environment's watch, for the watch commands (not yet per environment).
-    @property
-    def watch(self) -> WatchControl | None:
-        return self.environments.default.watch
 
 
 def group_members(client: AsyncWebClient) -> GroupMembershipCache:

@@ -13,6 +13,7 @@ from core.watch.alerts import AlertView, ResolvedView
 from core.watch.control import WatchStatus
 from handlers.blocks.alert_fixes import fix_blocks
 from handlers.blocks.doctor import context
+from handlers.blocks.environment import NO_TAG, EnvTag
 from handlers.blocks.format import Rendered, clip, code, esc, fallback, mention, sections
 from handlers.blocks.offers import Offer, offer_blocks, plain_advice_lines
 from handlers.ids import HEADER_BLOCK
@@ -28,12 +29,21 @@ def _header(text: str) -> HeaderBlock:
     return HeaderBlock(text=PlainTextObject(text=clip(text, 150)), block_id=HEADER_BLOCK)
 
 
+def _env_word(tag: EnvTag) -> str:
+    """`` env=staging`` after a command, when messages name the environment."""
+    return f" env={tag.name}" if tag.badge else ""
+
+
 def alert_message(
-    alert: AlertView, offers: Sequence[Offer], *, offers_error: str | None = None
+    alert: AlertView,
+    offers: Sequence[Offer],
+    *,
+    offers_error: str | None = None,
+    tag: EnvTag = NO_TAG,
 ) -> Rendered:
     """The alert: what holds, since when, the doctor's advice for it as buttons, and its triage
     fixes (``core.watch.fixes``) as preview buttons."""
-    headline = f"🚨 {alert.title}: {alert.target}"
+    headline = f"🚨 {tag.prefix}{alert.title}: {alert.target}"
     # Doctor's "nothing to do" would be wrong beside a fix.
     advised = bool(alert.advice) or not alert.fixes
     blocks: list[Block] = [
@@ -42,10 +52,10 @@ def alert_message(
         context(
             f"Rule {code(alert.rule)} · open since {_clock(alert.opened_at)} · "
             f"checked {_clock(alert.checked_at)} · mute with "
-            f"`/restate snooze {alert.rule} 1h`"
+            f"`/restate snooze {alert.rule} 1h{_env_word(tag)}`"
         ),
         DividerBlock(),
-        *(offer_blocks(alert.advice, offers, threaded=True) if advised else []),
+        *(offer_blocks(alert.advice, offers, threaded=True, env=tag) if advised else []),
         *fix_blocks(alert.fixes),
     ]
     if offers_error:
@@ -82,9 +92,9 @@ def resolved_phrase(resolved: ResolvedView) -> str:
     return phrase
 
 
-def resolved_message(resolved: ResolvedView) -> Rendered:
+def resolved_message(resolved: ResolvedView, tag: EnvTag = NO_TAG) -> Rendered:
     """The alert message once it cleared: no buttons left to press."""
-    headline = f"✅ Resolved: {resolved.title}: {resolved.target}"
+    headline = f"✅ {tag.prefix}Resolved: {resolved.title}: {resolved.target}"
     blocks: list[Block] = [
         _header(headline),
         *sections(esc(clip(resolved.summary, 500)), [], ALERT_BLOCK),
@@ -98,12 +108,12 @@ def resolved_note(resolved: ResolvedView) -> Rendered:
     return Rendered(sections(line, []), line)
 
 
-def watch_status_message(status: WatchStatus) -> Rendered:
+def watch_status_message(status: WatchStatus, tag: EnvTag = NO_TAG) -> Rendered:
     """What is watched, in which channels, what is open now and what is snoozed here."""
     here = (
-        "👀 This channel is now watched."
+        f"👀 {tag.prefix}This channel is now watched."
         if status.newly_subscribed
-        else "👀 This channel is watched."
+        else f"👀 {tag.prefix}This channel is watched."
     )
     leader = status.leader.partition("|")[0] if status.leader else None
     every = f"every {status.interval_s:g}s" + (f" on {code(leader)}" if leader else "")
@@ -129,24 +139,24 @@ def watch_status_message(status: WatchStatus) -> Rendered:
     blocks.append(
         context(
             "Alerts are posted with the bot's own token: invite it to this channel "
-            "(`/invite @restate-ops`) · `/restate unwatch` stops · "
-            "`/restate snooze <rule|all> <duration>` mutes"
+            f"(`/invite @restate-ops`) · `/restate unwatch{_env_word(tag)}` stops · "
+            f"`/restate snooze <rule|all> <duration>{_env_word(tag)}` mutes"
         )
     )
     text = fallback([here, f"{len(open_alerts)} open alert(s)", last])
     return Rendered(blocks, text)
 
 
-def unwatched_message(was_watched: bool) -> Rendered:
+def unwatched_message(was_watched: bool, tag: EnvTag = NO_TAG) -> Rendered:
     line = (
-        "🙈 This channel is no longer watched; its alert messages stay as they are."
+        f"🙈 {tag.prefix}This channel is no longer watched; its alert messages stay as they are."
         if was_watched
-        else "This channel was not watched."
+        else f"{tag.prefix}This channel was not watched."
     )
     return Rendered(sections(line, []), line)
 
 
-def snoozed_message(rule: str, until: datetime) -> Rendered:
+def snoozed_message(rule: str, until: datetime, tag: EnvTag = NO_TAG) -> Rendered:
     what = "every rule" if rule == "all" else f"`{rule}`"
-    line = f"🔕 Alerts for {what} are muted in this channel until {_clock(until)}."
+    line = f"🔕 {tag.prefix}Alerts for {what} are muted in this channel until {_clock(until)}."
     return Rendered(sections(line, []), line)

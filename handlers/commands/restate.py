@@ -105,15 +105,6 @@ async def _handle(
         actor = await deps.actor(command.user_id, command.user_name, env)
         await show_audit(deps, Attempt(actor=actor), parsed.count, respond)
         return
-    if isinstance(parsed, WatchCommand | SnoozeCommand):
-        # Watching is not per environment yet: it watches the default one only.
-        if named and env is not deps.environments.default:
-            raise InvalidCommand(
-                f"watch, unwatch and snooze act on the default environment "
-                f"({deps.environments.default.name}) only.",
-                ENV_USAGE,
-            )
-        env = deps.environments.default
     actor = await deps.actor(command.user_id, command.user_name, env)
     reason = parsed.reason if isinstance(parsed, WriteCommand) else None
     attempt = Attempt(actor=actor, reason=reason, context={"channel": command.channel})
@@ -134,7 +125,7 @@ async def _dispatch(
     """Run ``parsed`` on ``env`` for ``attempt``'s actor (checked against ``env``)."""
     if isinstance(parsed, WatchCommand | SnoozeCommand):
         await run_watch_command(
-            deps.watch, attempt, parsed, channel=command.channel, respond=respond
+            env.watch, attempt, parsed, channel=command.channel, respond=respond, tag=deps.tag(env)
         )
     elif isinstance(parsed, AuditCommand):
         await show_audit(deps, attempt, parsed.count, respond, env)

@@ -12,6 +12,7 @@ from core.errors import WatchNotConfigured
 from core.operations import Attempt
 from core.watch.control import WatchControl
 from handlers.blocks.alert import snoozed_message, unwatched_message, watch_status_message
+from handlers.blocks.environment import NO_TAG, EnvTag
 from handlers.commands.watch_parse import SnoozeCommand, WatchCommand
 from handlers.messages import reply_ephemeral
 
@@ -23,7 +24,9 @@ async def run_watch_command(
     *,
     channel: str,
     respond: AsyncRespond,
+    tag: EnvTag = NO_TAG,
 ) -> None:
+    """Subscribe, unsubscribe or snooze ``channel`` for one environment's watch (``watch``)."""
     if watch is None:
         raise WatchNotConfigured("Watching is turned off on this bot.").with_request_id(
             attempt.request_id
@@ -31,14 +34,14 @@ async def run_watch_command(
     actor, request_id = attempt.actor, attempt.request_id
     if isinstance(command, SnoozeCommand):
         until = await watch.snooze(actor, channel, command.rule, command.duration, request_id)
-        await reply_ephemeral(respond, snoozed_message(command.rule, until))
+        await reply_ephemeral(respond, snoozed_message(command.rule, until, tag))
         return
     if command.action == "watch":
         status = await watch.watch(actor, channel, request_id)
-        message, public = watch_status_message(status), status.newly_subscribed
+        message, public = watch_status_message(status, tag), status.newly_subscribed
     else:
         removed = await watch.unwatch(actor, channel, request_id)
-        message, public = unwatched_message(removed), removed
+        message, public = unwatched_message(removed, tag), removed
     await respond(
         blocks=message.blocks,
         text=message.text,
