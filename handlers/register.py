@@ -44,9 +44,8 @@ def register_listeners(
     )
     app.middleware(RedactSlackIO(app.client))
     app.middleware(RefuseOddPayloads(background))
-    triage = environments.default.triage
-    if triage is not None:  # first: its matcher takes `/restate invocations …`
-        register_triage(app, deps, triage)
+    if environments.default.triage is not None:  # first: its matcher takes `/restate invocations …`
+        register_triage(app, deps)
     app.command(COMMAND)(restate_command(deps))
     app.action(RUN_ACTION)(run_pending_action(deps))
     app.action(DETAILS_ACTION)(show_details(deps))

@@ -8,6 +8,11 @@
   button; at the end it shows the totals, and the per-item report goes to the thread.
 * "Cancel"/"Stop" withdraws an action that has not started, or stops a running one.
 
+Every button carries the environment of the message it is on (``env_value``): the click acts on
+that environment's triage, whose store alone holds the action (an id presented with another
+environment's name finds nothing), and the clicker is authorized against that environment's
+allowlist.
+
 Each listener acks, then hands its work to ``handlers.background`` (``after_ack``): every
 refusal is answered privately with its code and request id (``handlers.errors``).
 """
@@ -25,10 +30,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from core.environments import Environment
 from core.errors import InvalidInput
 from core.operations import Attempt
 from core.triage.models import ItemOutcome
-from core.triage.service import Triage
+from handlers.blocks.environment import env_prefix
 from handlers.blocks.format import Rendered, sections
 from handlers.blocks.triage import (
     PREVIEW_ACTION_PREFIX,
@@ -37,7 +43,9 @@ from handlers.blocks.triage import (
     progress_message,
     report_messages,
     running_line,
+    split_env_value,
 )
+from handlers.commands.invocations import triage_of
 from handlers.deps import Listener, SlackDeps
 from handlers.errors import after_ack
 from handlers.messages import block_dicts, reply_ephemeral
@@ -70,6 +78,17 @@ class _Click:
             thread_ts=str(message.get("thread_ts") or container.get("thread_ts") or ts),
             blocks=block_dicts(message.get("blocks")),
         )
+
+    async def target(
+        self, deps: SlackDeps, action: dict[str, Any]
+    ) -> tuple[Environment, str, Attempt]:
+        """The button's environment and payload, and the clicker's attempt there: the role
+        comes from that environment's allowlist."""
+        name, payload = split_env_value(str(action.get("value") or ""))
+        env = deps.env(name)
+        actor = await deps.actor(self.user_id, self.user_name, env)
+        bulk = payload if payload.startswith("bulk_") else None
+        return env, payload, Attempt(actor=actor, context=self.context(bulk))
 
     def context(self, action_id: str | None = None) -> dict[str, str]:
         context = {"channel": self.channel, "message_ts": self.ts}
@@ -105,52 +124,50 @@ def _acked(deps: SlackDeps, name: str, work: _Work) -> Listener:
     return listener
 
 
-def preview_clicked(deps: SlackDeps, triage: Triage) -> Listener:
+def preview_clicked(deps: SlackDeps) -> Listener:
     return _acked(
         deps,
         "triage-preview",
-        lambda body, action, client, _respond: _preview(deps, triage, body, action, client),
+        lambda body, action, client, _respond: _preview(deps, body, action, client),
     )
 
 
-def run_clicked(deps: SlackDeps, triage: Triage, *, approve: bool) -> Listener:
+def run_clicked(deps: SlackDeps, *, approve: bool) -> Listener:
     return _acked(
         deps,
         "triage-run",
-        lambda body, action, client, _respond: _run(
-            deps, triage, body, action, client, approve=approve
-        ),
+        lambda body, action, client, _respond: _run(deps, body, action, client, approve=approve),
     )
 
 
-def stop_clicked(deps: SlackDeps, triage: Triage) -> Listener:
+def stop_clicked(deps: SlackDeps) -> Listener:
     return _acked(
         deps,
         "triage-stop",
-        lambda body, action, client, respond: _stop(deps, triage, body, action, client, respond),
+        lambda body, action, client, respond: _stop(deps, body, action, client, respond),
     )
 
 
 async def _preview(
     deps: SlackDeps,
-    triage: Triage,
     body: dict[str, Any],
     action: dict[str, Any],
     client: AsyncWebClient,
 ) -> None:
     click = _Click.of(body)
+    env, value, attempt = await click.target(deps, action)
     choice = str(action["action_id"]).removeprefix(PREVIEW_ACTION_PREFIX)
     name, _, deployment = choice.partition(":")
     try:
-        flt = json.loads(str(action.get("value") or "{}"))
+        flt = json.loads(value or "{}")
     except ValueError as exc:
         raise InvalidInput("filter", "the button's filter is not readable") from exc
     args: dict[str, Any] = {"action": name, "filter": flt}
     if deployment and deployment != "-":
         args["deployment"] = deployment
-    actor = await deps.actor(click.user_id, click.user_name)
-    shown = await triage.preview(Attempt(actor=actor, context=click.context()), args)
-    message = preview_message(shown, actor.id)
+    shown = await triage_of(env).preview(attempt, args)
+    several = deps.environments.several
+    message = preview_message(shown, attempt.actor.id, env=env, several=several)
     await client.chat_postMessage(
         channel=click.channel,
         thread_ts=click.thread_ts,
@@ -162,7 +179,6 @@ async def _preview(
 
 async def _run(
     deps: SlackDeps,
-    triage: Triage,
     body: dict[str, Any],
     action: dict[str, Any],
     client: AsyncWebClient,
@@ -170,28 +186,26 @@ async def _run(
     approve: bool,
 ) -> None:
     click = _Click.of(body)
-    action_id = str(action.get("value") or "")
-    actor = await deps.actor(click.user_id, click.user_name)
-    attempt = Attempt(actor=actor, context=click.context(action_id))
+    env, action_id, attempt = await click.target(deps, action)
     if approve:
-        await triage.approve(attempt, action_id)
-    await _execute(triage, attempt, action_id, click, client)
+        await triage_of(env).approve(attempt, action_id)
+    run = _Run(env, deps.environments.several, str(action.get("value") or ""))
+    await _execute(run, attempt, action_id, click, client)
 
 
 async def _stop(
     deps: SlackDeps,
-    triage: Triage,
     body: dict[str, Any],
     action: dict[str, Any],
     client: AsyncWebClient,
     respond: AsyncRespond,
 ) -> None:
     click = _Click.of(body)
-    action_id = str(action.get("value") or "")
-    actor = await deps.actor(click.user_id, click.user_name)
-    result = await triage.cancel(Attempt(actor=actor, context=click.context(action_id)), action_id)
+    env, action_id, attempt = await click.target(deps, action)
+    result = await triage_of(env).cancel(attempt, action_id)
     if result == "cancelled":
-        line = f"🚫 Cancelled by <@{actor.id}>; nothing was changed."
+        prefix = env_prefix(env, deps.environments.several)
+        line = f"{prefix}🚫 Cancelled by <@{attempt.actor.id}>; nothing was changed."
         blocks = progress_message(click.blocks, line, None)
         await client.chat_update(channel=click.channel, ts=click.ts, blocks=blocks, text=line)
         return
@@ -203,17 +217,32 @@ async def _stop(
     await reply_ephemeral(respond, Rendered(sections("Triage", [text]), text))
 
 
+@dataclass(frozen=True)
+class _Run:
+    """Where a run happens: its environment, and the clicked value (the Stop button's too)."""
+
+    env: Environment
+    several: bool
+    value: str
+
+    @property
+    def prefix(self) -> str:
+        return env_prefix(self.env, self.several)
+
+
 async def _execute(
-    triage: Triage, attempt: Attempt, action_id: str, click: _Click, client: AsyncWebClient
+    run: _Run, attempt: Attempt, action_id: str, click: _Click, client: AsyncWebClient
 ) -> None:
     """Run the action, editing the preview message with progress at most once per second."""
+    triage = triage_of(run.env)
     counts = {"done": 0, "skipped": 0, "failed": 0}
     total = (await triage.report(attempt, action_id)).total
     last = [0.0]
     updating: list[asyncio.Task[Any]] = []
 
     async def show(line: str, running: bool) -> None:
-        blocks = progress_message(click.blocks, line, action_id if running else None)
+        line = run.prefix + line
+        blocks = progress_message(click.blocks, line, run.value if running else None)
         await client.chat_update(channel=click.channel, ts=click.ts, blocks=blocks, text=line)
 
     async def on_item(outcome: ItemOutcome) -> None:
@@ -237,11 +266,12 @@ async def _execute(
     finally:
         await asyncio.gather(*updating, return_exceptions=True)
     await show(final_line(report), running=False)
-    for text in report_messages(report):
+    title = f"{run.prefix}Report {report.action_id}"
+    for text in report_messages(report, run.env):
         await client.chat_postMessage(
             channel=click.channel,
             thread_ts=click.thread_ts,
-            blocks=[b.to_dict() for b in sections(f"Report {report.action_id}", [text])],
+            blocks=[b.to_dict() for b in sections(title, [text])],
             text=text,
             unfurl_links=False,
         )

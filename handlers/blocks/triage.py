@@ -4,6 +4,10 @@ Pure renderers: core's values in, blocks out. A button is shown because core off
 (``ActionOffer.offered``), never because the renderer looks at statuses. Buttons carry the filter
 (readout: a fresh preview is made on click) or the opaque id of the stored action (preview: the
 run acts on exactly what was previewed).
+
+Every button also carries its environment (:func:`env_value`: ``staging:<payload>``; bare for the
+environment ``default``), so a click acts on the environment its message came from. Messages name
+the environment (``handlers.blocks.environment``) when the bot has several, or it is production.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
 )
 
+from core.environments import DEFAULT_ENVIRONMENT, Environment, valid_name
 from core.triage.models import ActionOffer, BulkReport, ItemOutcome, Preview, Readout, TriageItem
+from handlers.blocks.environment import env_badge, env_prefix, shown
 from handlers.blocks.format import (
     BUTTON_TEXT,
     CONFIRM_TEXT,
@@ -59,6 +65,28 @@ _VERBS = {
 }
 
 
+def env_value(env: Environment | None, payload: str) -> str:
+    """A button value (or modal metadata) naming its environment: ``<env>:<payload>``.
+
+    Bare for the environment ``default``, so a single-environment bot's buttons are unchanged.
+    """
+    if env is None or env.name == DEFAULT_ENVIRONMENT:
+        return payload
+    return f"{env.name}:{payload}"
+
+
+def split_env_value(value: str) -> tuple[str, str]:
+    """``(environment name, payload)`` of an :func:`env_value` (names never contain ``:``)."""
+    name, sep, payload = value.partition(":")
+    if sep and valid_name(name):
+        return name, payload
+    return DEFAULT_ENVIRONMENT, value
+
+
+def _prefix(env: Environment | None, several: bool) -> str:
+    return "" if env is None else env_prefix(env, several)
+
+
 def _context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=clip(text, 3000))])
 
@@ -82,7 +110,7 @@ def preview_action_id(action: str, deployment: str | None) -> str:
     return f"{PREVIEW_ACTION_PREFIX}{action}:{deployment or '-'}"
 
 
-def _buttons(offers: Sequence[ActionOffer], filter_json: str) -> list[ButtonElement]:
+def _buttons(offers: Sequence[ActionOffer], value: str) -> list[ButtonElement]:
     result = []
     for offer in offers:
         if not offer.offered:
@@ -96,7 +124,7 @@ def _buttons(offers: Sequence[ActionOffer], filter_json: str) -> list[ButtonElem
                 ButtonElement(
                     text=clip(label, BUTTON_TEXT),
                     action_id=preview_action_id(offer.action, deployment),
-                    value=filter_json,
+                    value=value,
                     style="danger" if offer.destructive else None,
                 )
             )
@@ -104,15 +132,23 @@ def _buttons(offers: Sequence[ActionOffer], filter_json: str) -> list[ButtonElem
 
 
 def readout_message(
-    readout: Readout, filter_json: str, requested_by: str, now: str, *, threaded: bool = True
+    readout: Readout,
+    filter_json: str,
+    requested_by: str,
+    now: str,
+    *,
+    threaded: bool = True,
+    env: Environment | None = None,
+    several: bool = False,
 ) -> Rendered:
     """Counts, the first invocations, and one button per offered action (a preview on click).
 
     ``threaded`` is False when the bot is not in the channel: the readout is still shown, but
     without buttons, since previews and progress need messages the bot can post and edit.
+    ``env`` is the environment queried: named in the title, carried by every button.
     """
-    shown = f"first {len(readout.items)} of " if readout.total > len(readout.items) else ""
-    title = f"🔎 {readout.total} invocation(s): {readout.filter}"
+    first = f"first {len(readout.items)} of " if readout.total > len(readout.items) else ""
+    title = f"{_prefix(env, several)}🔎 {readout.total} invocation(s): {readout.filter}"
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=clip(title, 150))),
         _context(
@@ -129,7 +165,7 @@ def readout_message(
     ]
     if readout.items:
         blocks += sections(
-            f"Invocations ({shown}{readout.selected} selected)",
+            f"Invocations ({first}{readout.selected} selected)",
             [_item_line(item, now) for item in readout.items],
         )
     not_offered = [
@@ -137,7 +173,8 @@ def readout_message(
         for offer in readout.actions
         if not offer.offered and offer.reason and offer.reason.startswith("needs")
     ]
-    elements = _buttons(readout.actions, filter_json) if len(filter_json) <= MAX_VALUE else []
+    value = env_value(env, filter_json)
+    elements = _buttons(readout.actions, value) if len(value) <= MAX_VALUE else []
     if elements and threaded:
         blocks.append(ActionsBlock(elements=elements, block_id=ACTIONS_BLOCK))
     elif elements:
@@ -159,11 +196,23 @@ def readout_message(
     return Rendered(blocks[:50], text)
 
 
-def preview_message(preview: Preview, requested_by: str) -> Rendered:
-    """What will run on exactly which invocations, with Run (or Approve) and Cancel."""
+def preview_message(
+    preview: Preview,
+    requested_by: str,
+    *,
+    env: Environment | None = None,
+    several: bool = False,
+) -> Rendered:
+    """What will run on exactly which invocations, with Run (or Approve) and Cancel.
+
+    Both buttons carry ``env`` with the action id: only that environment's store has the action.
+    """
     verb = _VERBS[preview.action]
+    prefix = _prefix(env, several)
+    on = f" on {env_badge(env)}" if env is not None and shown(env, several) else ""
+    header = f"{prefix}🛠 Confirm: {verb} {preview.count}"
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=clip(f"🛠 Confirm: {verb} {preview.count}", 150))),
+        HeaderBlock(text=PlainTextObject(text=clip(header, 150))),
         _context(
             f"Requested by {mention(requested_by)} · action {code(preview.action_id)} · "
             f"expires in {preview.expires_in_s // 60} min"
@@ -174,38 +223,42 @@ def preview_message(preview: Preview, requested_by: str) -> Rendered:
     if ids:
         blocks += sections(f"First {len(ids)} of {preview.count}", ids)
     confirm = ConfirmObject(
-        title=clip(f"{verb} {preview.count} invocation(s)?", 100),
+        title=clip(f"{verb} {preview.count} invocation(s){on}?", 100),
         text=clip(preview.text, CONFIRM_TEXT),
         confirm="Approve and run" if preview.needs_approval else "Run",
         deny="Back",
         style="danger",
     )
+    value = env_value(env, preview.action_id)
     run = ButtonElement(
         text="Approve and run" if preview.needs_approval else f"{verb} {preview.count}",
         action_id=APPROVE_ACTION if preview.needs_approval else RUN_ACTION,
-        value=preview.action_id,
+        value=value,
         style="danger",
         confirm=confirm,
     )
-    cancel = ButtonElement(text="Cancel", action_id=STOP_ACTION, value=preview.action_id)
+    cancel = ButtonElement(text="Cancel", action_id=STOP_ACTION, value=value)
     blocks.append(ActionsBlock(elements=[run, cancel], block_id=ACTIONS_BLOCK))
     if preview.needs_approval:
         blocks.append(_context("Two-person rule: a second operator (not the requester) approves."))
-    return Rendered(blocks, fallback([f"Confirm: {preview.text}"]))
+    return Rendered(blocks, fallback([f"{prefix}Confirm: {preview.text}"]))
 
 
 def progress_message(
-    preview_blocks: Sequence[dict[str, object]], line: str, action_id: str | None
+    preview_blocks: Sequence[dict[str, object]], line: str, stop_value: str | None
 ) -> list[dict[str, object]]:
-    """The preview's blocks with its buttons replaced by a status line (and Stop while running)."""
+    """The preview's blocks with its buttons replaced by a status line (and Stop while running).
+
+    ``stop_value``: the clicked button's value (environment and action id), None once finished.
+    """
     kept = [b for b in preview_blocks if b.get("block_id") not in (ACTIONS_BLOCK, STATUS_BLOCK)]
     status: dict[str, object] = {
         "type": "section",
         "block_id": STATUS_BLOCK,
         "text": {"type": "mrkdwn", "text": clip(line, 3000)},
     }
-    if action_id is not None:
-        stop = ButtonElement(text="Stop", action_id=STOP_ACTION, value=action_id, style="danger")
+    if stop_value is not None:
+        stop = ButtonElement(text="Stop", action_id=STOP_ACTION, value=stop_value, style="danger")
         status["accessory"] = stop.to_dict()
     return [*kept, status]
 
@@ -228,7 +281,7 @@ def final_line(report: BulkReport) -> str:
     )
 
 
-def report_messages(report: BulkReport) -> list[str]:
+def report_messages(report: BulkReport, env: Environment | None = None) -> list[str]:
     """The per-item report as thread texts: failures and skips first, each with its reason."""
     order = {"failed": 0, "skipped": 1, "done": 2}
     items = sorted(report.items, key=lambda o: order[o.outcome])
@@ -237,6 +290,11 @@ def report_messages(report: BulkReport) -> list[str]:
         lines.append(
             f"… {len(items) - MAX_REPORT_LINES} more: GET /api/v2/admin/operator/restate/"
             f"invocations/actions/{report.action_id}"
+            + (
+                f" (X-Restate-Environment: {env.name})"
+                if env is not None and env.name != DEFAULT_ENVIRONMENT
+                else ""
+            )
         )
     return chunk_lines(lines)
 

@@ -1,11 +1,14 @@
 """The form (a modal) that builds a triage filter: ``/restate invocations`` without filter words.
 
 Pure: ``filter_modal`` renders it, ``modal_filter`` reads a submission back into the filter's
-fields (the same fields as the HTTP body), which core then validates.
+fields (the same fields as the HTTP body), which core then validates. The environment to query
+rides in ``private_metadata`` with the channel; with several environments the form also offers
+a choice of environment (``modal_environment`` reads it back).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -17,7 +20,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from core.environments import Environment
+from handlers.blocks.environment import env_badge
+from handlers.blocks.triage import env_value, split_env_value
+
 FILTER_VIEW = "restate.triage.filter"
+ENVIRONMENT_BLOCK = "triage.environment"
 #: Modal block id -> the filter field it sets (the action id inside each block is "value").
 MODAL_FIELDS = {
     "triage.service": "service",
@@ -40,16 +48,35 @@ def _text_input(block_id: str, label: str, hint: str) -> InputBlock:
     )
 
 
-def filter_modal(channel: str) -> View:
-    """A form for the filter; the channel to post the readout in rides in ``private_metadata``."""
+def _environment_choice(env: Environment, choices: Sequence[Environment]) -> InputBlock:
+    options = [Option(value=e.name, text=env_badge(e)) for e in choices]
+    return InputBlock(
+        block_id=ENVIRONMENT_BLOCK,
+        label="Environment",
+        element=StaticSelectElement(
+            action_id="value",
+            options=options,
+            initial_option=next(o for o in options if o.value == env.name),
+        ),
+    )
+
+
+def filter_modal(
+    channel: str, env: Environment | None = None, choices: Sequence[Environment] = ()
+) -> View:
+    """A form for the filter; the channel to post the readout in and the environment ``env``
+    ride in ``private_metadata``. With several ``choices`` the form offers them, ``env`` first
+    chosen."""
+    first = [_environment_choice(env, choices)] if env is not None and len(choices) > 1 else []
     return View(
         type="modal",
         callback_id=FILTER_VIEW,
-        private_metadata=channel,
+        private_metadata=env_value(env, channel),
         title="Select invocations",
         submit="Show readout",
         close="Cancel",
         blocks=[
+            *first,
             _text_input("triage.service", "Service", "e.g. CheckoutWorkflow"),
             _text_input("triage.key_prefix", "Key prefix", "e.g. tenant-7-"),
             InputBlock(
@@ -90,3 +117,11 @@ def modal_filter(values: dict[str, Any]) -> dict[str, Any]:
         elif state.get("value"):
             args[field] = str(state["value"]).strip()
     return args
+
+
+def modal_target(private_metadata: str, values: dict[str, Any]) -> tuple[str, str]:
+    """``(environment name, channel)`` of a submission: the form's choice, else its metadata's."""
+    name, channel = split_env_value(private_metadata)
+    state = (values.get(ENVIRONMENT_BLOCK) or {}).get("value") or {}
+    chosen = (state.get("selected_option") or {}).get("value")
+    return (str(chosen) if chosen else name), channel

@@ -5,6 +5,10 @@ words (quote values with spaces), or a bare status; ``all`` selects everything::
 
     /restate invocations service=Checkout status=paused,backing-off error-code=RT0011
     /restate invocations paused older-than=2h error="connection refused" limit=200
+    /restate invocations env=staging paused
+
+``env=NAME`` picks the environment (else the channel's, else the default); the readout and all
+that follows from it (previews, runs, reports) act there and name it.
 
 Registered on ``/restate`` with a matcher ahead of the general listener, so the rest of the
 command surface is untouched. The bot must be in the channel: progress edits its own messages.
@@ -15,6 +19,7 @@ from __future__ import annotations
 import html
 import json
 import shlex
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, get_args
 
@@ -22,6 +27,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from core.environments import Environment
 from core.operations import Attempt
 from core.timestamps import iso_utc
 from core.triage.filter import InvocationStatus
@@ -36,9 +42,9 @@ from handlers.messages import post_to_channel
 
 SUBCOMMAND = "invocations"
 USAGE = (
-    "/restate invocations [all | status…] [service=S] [handler=H] [key=K] [key-prefix=P] "
-    '[status=a,b] [deployment=dp_…] [error="text"] [error-code=RT0011] [older-than=2h] '
-    "[newer-than=15m] [limit=N]"
+    "/restate invocations [env=NAME] [all | status…] [service=S] [handler=H] [key=K] "
+    '[key-prefix=P] [status=a,b] [deployment=dp_…] [error="text"] [error-code=RT0011] '
+    "[older-than=2h] [newer-than=15m] [limit=N]"
 )
 SHOWN = 10
 _FIELDS = {
@@ -62,15 +68,44 @@ def is_invocations(text: str) -> bool:
     return bool(words) and words[0].lower() == SUBCOMMAND
 
 
-def parse_filter(text: str) -> dict[str, Any]:
-    """The filter words after ``invocations`` as the HTTP body's fields (values checked by core)."""
+@dataclass(frozen=True)
+class InvocationsCommand:
+    """``/restate invocations …`` read: the environment named (if any) and the filter."""
+
+    filter: dict[str, Any] = field(default_factory=dict)
+    environment: str | None = None
+    #: No filter words at all: a form builds the filter.
+    form: bool = False
+
+
+def parse_invocations(text: str) -> InvocationsCommand:
+    """The words after ``invocations``: ``env=NAME`` and the filter (values checked by core)."""
     try:
         words = shlex.split(html.unescape(text))
     except ValueError as exc:
         raise InvalidCommand(f"Cannot read the filter: {exc}.", USAGE) from exc
+    environment: str | None = None
+    rest: list[str] = []
+    for word in words[1:]:
+        name, sep, value = word.partition("=")
+        if sep and name.lower() == "env":
+            if not value:
+                raise InvalidCommand("env needs an environment's name.", USAGE)
+            environment = value
+        else:
+            rest.append(word)
+    return InvocationsCommand(_filter(rest), environment, form=not rest)
+
+
+def parse_filter(text: str) -> dict[str, Any]:
+    """The filter words after ``invocations`` as the HTTP body's fields (values checked by core)."""
+    return parse_invocations(text).filter
+
+
+def _filter(words: list[str]) -> dict[str, Any]:
     args: dict[str, Any] = {}
     statuses: list[str] = []
-    for word in words[1:]:
+    for word in words:
         name, sep, value = word.partition("=")
         if not sep:
             if word.lower() == "all":
@@ -100,7 +135,14 @@ async def matches_invocations(body: dict[str, Any]) -> bool:
     return is_invocations(str(body.get("text") or ""))
 
 
-def invocations_command(deps: SlackDeps, triage: Triage) -> Listener:
+def triage_of(env: Environment) -> Triage:
+    """``env``'s triage (every environment the bot builds has one)."""
+    if env.triage is None:
+        raise RuntimeError(f"the environment {env.name} was built without triage")
+    return env.triage
+
+
+def invocations_command(deps: SlackDeps) -> Listener:
     """The listener for ``/restate invocations …``; Bolt injects its arguments by name."""
 
     async def invocations(
@@ -110,7 +152,7 @@ def invocations_command(deps: SlackDeps, triage: Triage) -> Listener:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        work = _readout(deps, triage, command, client, respond)
+        work = _readout(deps, command, client, respond)
         after_ack(deps.background, work, command, respond, name="triage-readout")
 
     return invocations
@@ -118,38 +160,49 @@ def invocations_command(deps: SlackDeps, triage: Triage) -> Listener:
 
 async def _readout(
     deps: SlackDeps,
-    triage: Triage,
     command: dict[str, Any],
     client: AsyncWebClient,
     respond: AsyncRespond,
 ) -> None:
-    text = str(command.get("text") or "")
+    parsed = parse_invocations(str(command.get("text") or ""))
     channel = str(command["channel_id"])
-    if len(text.split()) == 1:  # no filter words: a form to build one
-        await client.views_open(trigger_id=command["trigger_id"], view=filter_modal(channel))
+    env = deps.env(parsed.environment, channel=channel)
+    if parsed.form:  # no filter words: a form to build one
+        choices = list(deps.environments) if deps.environments.several else []
+        view = filter_modal(channel, env, choices)
+        await client.views_open(trigger_id=command["trigger_id"], view=view)
         return
-    args = parse_filter(text)
-    actor = await deps.actor(command["user_id"], command.get("user_name"))
-    await post_readout(
-        triage, Attempt(actor=actor, context={"channel": channel}), args, client, respond
-    )
+    actor = await deps.actor(command["user_id"], command.get("user_name"), env)
+    attempt = Attempt(actor=actor, context={"channel": channel})
+    await post_readout(deps, env, attempt, parsed.filter, client, respond)
 
 
 async def post_readout(
-    triage: Triage,
+    deps: SlackDeps,
+    env: Environment,
     attempt: Attempt,
     args: dict[str, Any],
     client: AsyncWebClient,
     respond: AsyncRespond | None,
 ) -> None:
-    """Query, then post the readout in the attempt's channel (buttons only if the bot is in it)."""
+    """Query ``env``, then post the readout in the attempt's channel (buttons only if the bot
+    is in it); its buttons act on ``env``."""
     channel = attempt.context["channel"]
-    readout = await triage.query(attempt, {**args, "shown": SHOWN})
+    readout = await triage_of(env).query(attempt, {**args, "shown": SHOWN})
     filter_json = json.dumps(args, separators=(",", ":"), sort_keys=True)
     now = iso_utc(datetime.now(UTC))
+    several = deps.environments.several
 
     def render(threaded: bool) -> Rendered:
-        return readout_message(readout, filter_json, attempt.actor.id, now, threaded=threaded)
+        return readout_message(
+            readout,
+            filter_json,
+            attempt.actor.id,
+            now,
+            threaded=threaded,
+            env=env,
+            several=several,
+        )
 
     if respond is None:  # from the modal: no response URL to fall back on
         message = render(True)
