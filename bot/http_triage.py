@@ -10,7 +10,12 @@ Under ``/api/v2/admin/operator/restate/invocations``:
                                   (``{"wait": false}``: 202 once started, then GET it)
     POST /actions/{id}/cancel     withdraw it, or stop a running one
 
-``X-Api-Key`` names the actor (401 without one, 403 for a read-only key); errors have the shape
+The optional ``X-Restate-Environment`` header picks the environment (absent: the default one,
+``bot.http_environment``); each environment has its own stored actions, so an action id is
+found only in the environment that previewed it. ``X-Api-Key`` names the actor and is checked in
+that environment's keyring (401 without a key valid there, 403 for a read-only key); an unknown
+environment is 422 ``INVALID_INPUT`` on the header (401 to a caller no environment knows).
+Answers name their environment in the same header; errors have the shape
 ``{"code", "message", "data", "requestId"}`` with ``X-Request-Id``. Validation, authorization,
 the two-person rule and the audit are core's (``core.triage.service``).
 """
@@ -21,22 +26,28 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.http import API_KEY_HEADER, OPERATOR_PATH, _actor, _context, _json, _reason
+from bot import http_environment
+from bot.http import OPERATOR_PATH, _actor, _context, _json, _reason
 from bot.json_body import BodyRefused, read_body
+from bot.metrics import MeteredAuditLog
 from bot.services import Services
 from bot.triage_wiring import build_triage
-from core.authz import ApiKeyring, can_operate
-from core.errors import OpsError, PermissionRequired, Unauthenticated
+from core.audit import Actor
+from core.authz import NO_ROLE, can_operate
+from core.environments import Environment
+from core.errors import InvalidInput, OpsError, PermissionRequired, Unauthenticated
 from core.ids import new_request_id
 from core.models import to_json_dict
 from core.operations import Attempt
-from core.triage.service import Triage, TriageRoute
+from core.triage.audited import AuditedAttempts
+from core.triage.service import Triage, TriageRoute, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +57,10 @@ _ACTION_ID = re.compile(r"^bulk_[0-9a-f]{32}$")
 Handler = Callable[[Triage, Attempt, Request], Awaitable[dict[str, Any]]]
 
 
-def triage_routes(services: Services, triage: Triage | None = None) -> list[Route]:
+def triage_routes(services: Services) -> list[Route]:
     """The triage routes, mounted by ``bot.http.build_http_app``."""
-    triage = triage or build_triage(services)
-    keyring = services.settings.api_keys
+    # Refusals of a request naming no known environment: audited under no environment.
+    unscoped = AuditedAttempts(MeteredAuditLog(services.audit, services.metrics), utc_now)
     table: list[tuple[str, str, TriageRoute, Handler]] = [
         ("POST", "/query", "invocations-query", _query),
         ("POST", "/actions", "invocations-preview", _preview),
@@ -59,28 +70,31 @@ def triage_routes(services: Services, triage: Triage | None = None) -> list[Rout
         ("POST", "/actions/{action_id}/cancel", "invocations-cancel", _cancel),
     ]
     return [
-        Route(PATH + path, _endpoint(triage, keyring, route, handler), methods=[method])
+        Route(PATH + path, _endpoint(services, unscoped, route, handler), methods=[method])
         for method, path, route, handler in table
     ]
 
 
 def _endpoint(
-    triage: Triage, keyring: ApiKeyring, route: TriageRoute, handler: Handler
+    services: Services, unscoped: AuditedAttempts, route: TriageRoute, handler: Handler
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         request_id = new_request_id()
-        key = keyring.identify(request.headers.get(API_KEY_HEADER))
+        env: Environment | None = None
         attempt = Attempt(
-            actor=_actor(key),
+            actor=_actor(None),
             reason=_reason(request),
             context=_context(request),
             request_id=request_id,
         )
         try:
+            env = await _environment(services, unscoped, route, attempt, request)
+            triage = build_triage(services, env.name)
+            caller = http_environment.authenticate(services.environments, env, request)
+            key = caller.key
+            attempt = replace(attempt, actor=_actor(key))
             if key is None:
-                await triage.refuse(
-                    attempt, route, Unauthenticated("Missing or unknown X-Api-Key.")
-                )
+                await triage.refuse(attempt, route, caller.refusal(env))
             if not can_operate(key.role):
                 # Refused before the body is read: a caller without permission learns nothing.
                 denied = f"{key.name} does not have system operate permission."
@@ -99,11 +113,35 @@ def _endpoint(
             log.exception("%s failed unexpectedly (request %s)", route, request_id)
             body = OpsError("Internal error.").with_request_id(request_id).to_body()
             status = 500
-        actor = attempt.actor.id
-        log.info("%s -> %d actor=%s request_id=%s", route, status, actor, request_id)
-        return _json(body, status, request_id)
+        actor, where = attempt.actor.id, env.name if env else "-"
+        log.info("%s -> %d env=%s actor=%s request_id=%s", route, status, where, actor, request_id)
+        response = _json(body, status, request_id)
+        response.headers.update(http_environment.response_headers(env))
+        return response
 
     return endpoint
+
+
+async def _environment(
+    services: Services,
+    unscoped: AuditedAttempts,
+    route: TriageRoute,
+    attempt: Attempt,
+    request: Request,
+) -> Environment:
+    """The environment the header names (else the default); an unknown one is refused, audited
+    under no environment: 422 on the header to a caller some environment knows, else 401."""
+    try:
+        return http_environment.resolve(services.environments, request)
+    except InvalidInput as unknown:
+        presented = request.headers.get(http_environment.API_KEY_HEADER)
+        name = http_environment.known_anywhere(services.environments, presented)
+        if name is None:
+            error: OpsError = Unauthenticated("Missing or unknown X-Api-Key.")
+            await unscoped.refuse(attempt, route, {}, error)
+        actor = Actor(id=name, surface="http", display_name=f"API key {name}", role=NO_ROLE)
+        args = http_environment.unknown_environment_args(request)
+        await unscoped.refuse(replace(attempt, actor=actor), route, args, unknown)
 
 
 async def _query(triage: Triage, attempt: Attempt, request: Request) -> dict[str, Any]:
