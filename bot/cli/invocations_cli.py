@@ -1,7 +1,9 @@
 """The ``invocations`` command group on typer; the behaviour is ``bot.cli.invocations``.
 
 Like the rest of the CLI, importing this module loads typer only: each command imports the
-triage core when it runs, so ``restate-ops --help`` stays quick.
+triage core when it runs, so ``restate-ops --help`` stays quick. Every command takes ``--env NAME``
+(or ``RESTATE_OPS_ENV``): the environment it acts on, else the configured default. An action id
+is found only in the environment that previewed it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,15 @@ Limit = Annotated[int | None, typer.Option("--limit", min=1, max=1000, help="At 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of text.")]
 Reason = Annotated[str | None, typer.Option("--reason", help="Why: recorded in the audit.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+Env = Annotated[
+    str | None,
+    typer.Option(
+        "--env",
+        envvar="RESTATE_OPS_ENV",
+        metavar="NAME",
+        help="The environment to act on (RESTATE_OPS_ENV). Default: the configured default.",
+    ),
+]
 ActionId = Annotated[str, typer.Argument(metavar="actionId", help="The id a preview printed.")]
 
 
@@ -50,8 +61,9 @@ def _filter(**options: Any) -> dict[str, Any]:
     return filter_body(options)
 
 
-def _go(work: Any, *, json: bool, reason: str | None = None) -> None:
-    """Run ``work(triage, attempt, terminal)`` over the composition root's clients, then exit."""
+def _go(work: Any, *, json: bool, env: str | None, reason: str | None = None) -> None:
+    """Run ``work(triage, attempt, terminal)`` on ``env``'s triage (the default one when None),
+    over the composition root's clients, then exit."""
     from bot.cli.main import _run
 
     def make(_settings: Any) -> Any:
@@ -59,8 +71,16 @@ def _go(work: Any, *, json: bool, reason: str | None = None) -> None:
             from bot.cli.commands import cli_attempt
             from bot.cli.exits import ExitCode
             from bot.triage_wiring import build_triage
+            from core.errors import InvalidInput
 
-            code = await work(build_triage(services), cli_attempt(reason), _terminal(io))
+            try:
+                environment = services.environments.resolve(env)
+            except InvalidInput as exc:
+                raise InvalidInput("--env", exc.rule) from None
+            if not io.json and (services.environments.several or environment.spec.production):
+                io.note(f"environment: {environment.label}")
+            triage = build_triage(services, environment.name)
+            code = await work(triage, cli_attempt(reason), _terminal(io))
             return ExitCode(code)
 
         return command
@@ -92,17 +112,18 @@ def query(
     newer_than: NewerThan = None,
     limit: Limit = None,
     show: Annotated[int, typer.Option("--show", min=0, max=1000, help="List the first N.")] = 20,
+    env: Env = None,
     json: Json = False,
 ) -> None:
     """Counts by status and service, the first invocations, and the actions on offer."""
-    body = _filter(**{k: v for k, v in locals().items() if k not in ("show", "json")})
+    body = _filter(**{k: v for k, v in locals().items() if k not in ("show", "env", "json")})
 
     async def work(triage: Any, attempt: Any, term: Any) -> int:
         from bot.cli import invocations as logic
 
         return await logic.query(triage, attempt, {**body, "shown": show}, term)
 
-    _go(work, json=json)
+    _go(work, json=json, env=env)
 
 
 def _action_command(name: str, *, with_on: bool) -> None:
@@ -124,9 +145,11 @@ def _action_command(name: str, *, with_on: bool) -> None:
         ] = None,
         reason: Reason = None,
         yes: Yes = False,
+        env: Env = None,
         json: Json = False,
     ) -> None:
-        options = {k: v for k, v in locals().items() if k not in ("on", "reason", "yes", "json")}
+        skipped = ("on", "reason", "yes", "env", "json")
+        options = {k: v for k, v in locals().items() if k not in skipped}
         request: dict[str, Any] = {"action": name, "filter": _filter(**options)}
         if on is not None:
             request["deployment"] = on
@@ -136,7 +159,7 @@ def _action_command(name: str, *, with_on: bool) -> None:
 
             return await logic.act(triage, attempt, request, term, yes=yes)
 
-        _go(work, json=json, reason=reason)
+        _go(work, json=json, env=env, reason=reason)
 
     command.__doc__ = f"Preview, confirm and {name} the selected invocations."
     # typer reads the signature: resolve the (string) annotations here, where the aliases are
@@ -159,7 +182,11 @@ for _name in ACTION_NAMES:
 
 @invocations.command("approve")
 def approve(
-    action_id: ActionId, reason: Reason = None, yes: Yes = False, json: Json = False
+    action_id: ActionId,
+    reason: Reason = None,
+    yes: Yes = False,
+    env: Env = None,
+    json: Json = False,
 ) -> None:
     """A second operator: approve an action someone else previewed, then run it."""
 
@@ -168,11 +195,11 @@ def approve(
 
         return await logic.approve(triage, attempt, action_id, term, yes=yes)
 
-    _go(work, json=json, reason=reason)
+    _go(work, json=json, env=env, reason=reason)
 
 
 @invocations.command("status")
-def status(action_id: ActionId, json: Json = False) -> None:
+def status(action_id: ActionId, env: Env = None, json: Json = False) -> None:
     """Where an action stands: state and counts; each item's outcome once finished."""
 
     async def work(triage: Any, attempt: Any, term: Any) -> int:
@@ -180,11 +207,11 @@ def status(action_id: ActionId, json: Json = False) -> None:
 
         return await logic.status(triage, attempt, action_id, term)
 
-    _go(work, json=json)
+    _go(work, json=json, env=env)
 
 
 @invocations.command("stop")
-def stop(action_id: ActionId, json: Json = False) -> None:
+def stop(action_id: ActionId, env: Env = None, json: Json = False) -> None:
     """Withdraw an action, or stop a running one (items in flight finish)."""
 
     async def work(triage: Any, attempt: Any, term: Any) -> int:
@@ -192,4 +219,4 @@ def stop(action_id: ActionId, json: Json = False) -> None:
 
         return await logic.stop(triage, attempt, action_id, term)
 
-    _go(work, json=json)
+    _go(work, json=json, env=env)
