@@ -97,12 +97,8 @@ def parse_invocations(text: str) -> InvocationsCommand:
     return InvocationsCommand(_filter(rest), environment, form=not rest)
 
 
-def parse_filter(text: str) -> dict[str, Any]:
-    """The filter words after ``invocations`` as the HTTP body's fields (values checked by core)."""
-    return parse_invocations(text).filter
-
-
 def _filter(words: list[str]) -> dict[str, Any]:
+    """The filter words as the HTTP body's fields (values checked by core)."""
     args: dict[str, Any] = {}
     statuses: list[str] = []
     for word in words:

@@ -6,17 +6,21 @@ import json
 
 import pytest
 
+from core.environments import Environment, EnvironmentSpec
 from core.triage.models import ActionOffer, BulkReport, ItemOutcome, Preview, Readout, TriageItem
 from handlers.blocks.triage import (
     APPROVE_ACTION,
     RUN_ACTION,
     STOP_ACTION,
+    env_value,
     preview_message,
     progress_message,
     readout_message,
     report_messages,
+    split_env_value,
 )
-from handlers.commands.invocations import is_invocations, parse_filter
+from handlers.blocks.triage_filter import ENVIRONMENT_BLOCK, filter_modal, modal_target
+from handlers.commands.invocations import is_invocations, parse_invocations
 from handlers.commands.parse import InvalidCommand
 
 NOW = "2026-12-02T07:00:00.000Z"
@@ -24,11 +28,11 @@ NOW = "2026-12-02T07:00:00.000Z"
 
 def test_filter_words_become_the_routes_fields() -> None:
     """Bare statuses, name=value pairs, quoted text and a numeric limit."""
-    args = parse_filter(
+    args = parse_invocations(
         "invocations paused service=Checkout status=backing-off,suspended"
         ' error="conn &amp; refused"'
         " error-code=RT0011 older-than=2h key-prefix=tenant-7 limit=200"
-    )
+    ).filter
     assert args == {
         "service": "Checkout",
         "status": ["paused", "backing-off", "suspended"],
@@ -47,12 +51,13 @@ def test_filter_words_become_the_routes_fields() -> None:
         ("invocations sleeping", "Unknown filter 'sleeping'."),
         ("invocations limit=many", "limit must be a number, not 'many'."),
         ('invocations error="open', "Cannot read the filter: No closing quotation."),
+        ("invocations env= paused", "env needs an environment's name."),
     ],
 )
 def test_bad_filter_words_say_what_is_wrong(text: str, problem: str) -> None:
     """Each refusal names the word; the usage comes with it."""
     with pytest.raises(InvalidCommand) as caught:
-        parse_filter(text)
+        parse_invocations(text)
     assert caught.value.problem == problem
     assert caught.value.usage.startswith("/restate invocations")
 
@@ -190,3 +195,82 @@ def test_a_readout_the_bot_cannot_follow_up_has_no_buttons_and_says_why() -> Non
 
     assert [b for b in blocks if b["type"] == "actions"] == []
     assert "Invite me to this channel" in json.dumps(blocks)
+
+
+def _env(name: str, *, production: bool = False) -> Environment:
+    # The renderers read the name and the production flag only.
+    return Environment(
+        spec=EnvironmentSpec(name, f"http://{name}:9070", production=production),
+        admin=None,  # type: ignore[arg-type]
+        ingress=None,
+        operations=None,  # type: ignore[arg-type]
+    )
+
+
+def test_env_word_names_the_environment_and_alone_opens_the_form() -> None:
+    """env=NAME is taken out of the filter; with no other word the form is opened for it."""
+    named = parse_invocations("invocations env=staging paused")
+    alone = parse_invocations("invocations env=prod")
+    bare = parse_invocations("invocations")
+
+    assert (named.environment, named.filter, named.form) == (
+        "staging",
+        {"status": ["paused"]},
+        False,
+    )
+    assert (alone.environment, alone.filter, alone.form) == ("prod", {}, True)
+    assert (bare.environment, bare.form) == (None, True)
+
+
+@pytest.mark.parametrize(
+    ("env", "payload", "value"),
+    [
+        ("default", "bulk_x", "bulk_x"),
+        ("default", '{"key":"a:b"}', '{"key":"a:b"}'),
+        ("staging", "bulk_x", "staging:bulk_x"),
+        ("prod", '{"key":"a:b"}', 'prod:{"key":"a:b"}'),
+        ("staging", "C0INCIDENT", "staging:C0INCIDENT"),
+    ],
+)
+def test_a_button_value_carries_its_environment(env: str, payload: str, value: str) -> None:
+    """Bare for the environment default (values unchanged), else ``<env>:``; read back exactly."""
+    assert env_value(_env(env), payload) == value
+    assert split_env_value(value) == (env, payload)
+
+
+def test_a_prod_preview_names_prod_in_its_header_confirm_and_buttons() -> None:
+    """With several environments the preview says where it runs; PROD stands out."""
+    preview = Preview(
+        action_id="bulk_x",
+        action="purge",
+        filter="status=completed",
+        count=2,
+        total_matched=2,
+        capped=False,
+        needs_approval=False,
+        requested_by="U1",
+        expires_in_s=900,
+        items=[],
+        text="Purge 2 invocation(s).",
+    )
+    message = preview_message(preview, "U1", env=_env("prod", production=True), several=True)
+    blocks = [b.to_dict() for b in message.blocks]
+    [run, cancel] = next(b for b in blocks if b["type"] == "actions")["elements"]
+
+    assert blocks[0]["text"]["text"] == "🔴 PROD · 🛠 Confirm: Purge 2"
+    assert run["confirm"]["title"]["text"] == "Purge 2 invocation(s) on 🔴 PROD?"
+    assert (run["value"], cancel["value"]) == ("prod:bulk_x", "prod:bulk_x")
+
+
+def test_the_filter_form_offers_the_environments_and_reads_the_choice_back() -> None:
+    """Several environments: a select, the command's one chosen; the choice beats the metadata."""
+    prod, staging = _env("prod", production=True), _env("staging")
+    view = filter_modal("C0INCIDENT", staging, [prod, staging]).to_dict()
+    chosen = {ENVIRONMENT_BLOCK: {"value": {"selected_option": {"value": "prod"}}}}
+
+    assert view["blocks"][0]["block_id"] == ENVIRONMENT_BLOCK
+    assert view["blocks"][0]["element"]["initial_option"]["value"] == "staging"
+    assert view["private_metadata"] == "staging:C0INCIDENT"
+    assert modal_target(view["private_metadata"], {}) == ("staging", "C0INCIDENT")
+    assert modal_target(view["private_metadata"], chosen) == ("prod", "C0INCIDENT")
+    assert filter_modal("C0INCIDENT").to_dict()["private_metadata"] == "C0INCIDENT"
