@@ -63,8 +63,17 @@ _FIELDS = {
 _STATUSES = frozenset(get_args(InvocationStatus))
 
 
+ENV_WORD = "env="
+
+
+def _is_env(word: str) -> bool:
+    return word.lower().startswith(ENV_WORD)
+
+
 def is_invocations(text: str) -> bool:
-    words = text.split(maxsplit=1)
+    """The first word that is not ``env=…`` is ``invocations`` (``/restate env=prod invocations``
+    reads as ``/restate invocations env=prod``)."""
+    words = [w for w in text.split() if not _is_env(w)]
     return bool(words) and words[0].lower() == SUBCOMMAND
 
 
@@ -79,22 +88,19 @@ class InvocationsCommand:
 
 
 def parse_invocations(text: str) -> InvocationsCommand:
-    """The words after ``invocations``: ``env=NAME`` and the filter (values checked by core)."""
+    """``invocations`` and its words: one ``env=NAME`` (anywhere, lowercased) and the filter
+    (its values checked by core)."""
     try:
         words = shlex.split(html.unescape(text))
     except ValueError as exc:
         raise InvalidCommand(f"Cannot read the filter: {exc}.", USAGE) from exc
-    environment: str | None = None
-    rest: list[str] = []
-    for word in words[1:]:
-        name, sep, value = word.partition("=")
-        if sep and name.lower() == "env":
-            if not value:
-                raise InvalidCommand("env needs an environment's name.", USAGE)
-            environment = value
-        else:
-            rest.append(word)
-    return InvocationsCommand(_filter(rest), environment, form=not rest)
+    named = [w[len(ENV_WORD) :].lower() for w in words if _is_env(w)]
+    rest = [w for w in words if not _is_env(w)][1:]  # after "invocations"
+    if len(named) > 1:
+        raise InvalidCommand(f"Name one environment, not {len(named)}.", USAGE)
+    if named and not named[0]:
+        raise InvalidCommand("env= needs an environment's name (env=prod).", USAGE)
+    return InvocationsCommand(_filter(rest), named[0] if named else None, form=not rest)
 
 
 def _filter(words: list[str]) -> dict[str, Any]:

@@ -51,7 +51,8 @@ def test_filter_words_become_the_routes_fields() -> None:
         ("invocations sleeping", "Unknown filter 'sleeping'."),
         ("invocations limit=many", "limit must be a number, not 'many'."),
         ('invocations error="open', "Cannot read the filter: No closing quotation."),
-        ("invocations env= paused", "env needs an environment's name."),
+        ("invocations env= paused", "env= needs an environment's name (env=prod)."),
+        ("invocations env=a env=b", "Name one environment, not 2."),
     ],
 )
 def test_bad_filter_words_say_what_is_wrong(text: str, problem: str) -> None:
@@ -64,12 +65,8 @@ def test_bad_filter_words_say_what_is_wrong(text: str, problem: str) -> None:
 
 def test_only_the_invocations_subcommand_is_taken() -> None:
     """The matcher leaves every other /restate command to the general listener."""
-    assert [is_invocations(t) for t in ("invocations", "Invocations x", "doctor", "")] == [
-        True,
-        True,
-        False,
-        False,
-    ]
+    texts = ("invocations", "Invocations x", "env=prod invocations", "doctor", "env=prod", "")
+    assert [is_invocations(t) for t in texts] == [True, True, True, False, False, False]
 
 
 def _readout(offers: list[ActionOffer]) -> Readout:
@@ -209,7 +206,7 @@ def _env(name: str, *, production: bool = False) -> Environment:
 
 def test_env_word_names_the_environment_and_alone_opens_the_form() -> None:
     """env=NAME is taken out of the filter; with no other word the form is opened for it."""
-    named = parse_invocations("invocations env=staging paused")
+    named = parse_invocations("env=Staging invocations paused")
     alone = parse_invocations("invocations env=prod")
     bare = parse_invocations("invocations")
 
