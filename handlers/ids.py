@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import cast
 
-from core.environments import DEFAULT_ENVIRONMENT
+from core.environments import DEFAULT_ENVIRONMENT, valid_name
 from core.models import WRITE_ROUTES, Route
 
 COMMAND = "/restate"
@@ -70,7 +70,8 @@ def env_value(environment: str, value: str) -> str:
 def split_env_value(value: str) -> tuple[str, str]:
     """The environment a button's value names (``default`` when it names none), and the rest.
 
-    Environment names never contain ``:`` (``core.environments``), nor do pending ids.
+    Environment names never contain ``:`` (``core.environments``), nor do pending ids; a value
+    that may (a triage button's filter, JSON) names an environment only before a valid name.
     """
     environment, sep, rest = value.partition(":")
-    return (environment, rest) if sep else (DEFAULT_ENVIRONMENT, value)
+    return (environment, rest) if sep and valid_name(environment) else (DEFAULT_ENVIRONMENT, value)

@@ -2,8 +2,8 @@
 
 Like the rest of the CLI, importing this module loads typer only: each command imports the
 triage core when it runs, so ``restate-ops --help`` stays quick. Every command takes ``--env NAME``
-(or ``RESTATE_OPS_ENV``): the environment it acts on, else the configured default. An action id
-is found only in the environment that previewed it.
+(else the global ``--env`` or ``RESTATE_OPS_ENV``): the environment it acts on, else the
+default. An action id is found only in the environment that previewed it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import typer
 from core.triage.names import ACTION_NAMES
 
 if TYPE_CHECKING:
+    from bot.cli.commands import Target
     from bot.cli.exits import ExitCode
     from bot.cli.terminal import Io
     from bot.services import Services
@@ -43,13 +44,14 @@ Limit = Annotated[int | None, typer.Option("--limit", min=1, max=1000, help="At 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of text.")]
 Reason = Annotated[str | None, typer.Option("--reason", help="Why: recorded in the audit.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+#: As on the other commands (``bot.cli.main``): it wins over the global ``--env`` and
+#: ``RESTATE_OPS_ENV``, which the global option reads.
 Env = Annotated[
     str | None,
     typer.Option(
         "--env",
-        envvar="RESTATE_OPS_ENV",
         metavar="NAME",
-        help="The environment to act on (RESTATE_OPS_ENV). Default: the configured default.",
+        help="The Restate environment to act on. Default: RESTATE_OPS_ENV, else the default one.",
     ),
 ]
 ActionId = Annotated[str, typer.Argument(metavar="actionId", help="The id a preview printed.")]
@@ -64,23 +66,22 @@ def _filter(**options: Any) -> dict[str, Any]:
 def _go(work: Any, *, json: bool, env: str | None, reason: str | None = None) -> None:
     """Run ``work(triage, attempt, terminal)`` on ``env``'s triage (the default one when None),
     over the composition root's clients, then exit."""
-    from bot.cli.main import _run
+    from bot.cli.main import _run, selected_environment
+
+    name = selected_environment(env)
 
     def make(_settings: Any) -> Any:
         async def command(services: Services, io: Io) -> ExitCode:
-            from bot.cli.commands import cli_attempt
+            from bot.cli.commands import Target, cli_attempt
             from bot.cli.exits import ExitCode
+            from bot.cli.render import environment_text
             from bot.triage_wiring import build_triage
-            from core.errors import InvalidInput
 
-            try:
-                environment = services.environments.resolve(env)
-            except InvalidInput as exc:
-                raise InvalidInput("--env", exc.rule) from None
-            if not io.json and (services.environments.several or environment.spec.production):
-                io.note(f"environment: {environment.label}")
-            triage = build_triage(services, environment.name)
-            code = await work(triage, cli_attempt(reason), _terminal(io))
+            target = Target.of(services, name)  # InvalidInput on --env for an unknown name
+            if target.shown is not None and not io.json:
+                io.note("environment: ", environment_text(target.shown))
+            triage = build_triage(services, target.env.name)
+            code = await work(triage, cli_attempt(reason), _terminal(io, target))
             return ExitCode(code)
 
         return command
@@ -88,14 +89,18 @@ def _go(work: Any, *, json: bool, env: str | None, reason: str | None = None) ->
     _run(make, json=json)
 
 
-def _terminal(io: Io) -> Any:
+def _terminal(io: Io, target: Target) -> Any:
+    """The terminal of a command on ``target``: JSON bodies name it when several exist."""
     from bot.cli.invocations import Terminal
     from bot.cli.terminal import confirm
 
     async def ask(question: str) -> bool:
         return await confirm(question, io.stdin, io.err)
 
-    return Terminal(out=io.line, note=io.note, ask=ask, dump=io.dump, json=io.json)
+    def dump(body: Any) -> None:
+        io.dump(target.stamped(body) if isinstance(body, dict) else body)
+
+    return Terminal(out=io.line, note=io.note, ask=ask, dump=dump, json=io.json)
 
 
 @invocations.command("query")

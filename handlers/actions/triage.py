@@ -34,7 +34,7 @@ from core.environments import Environment
 from core.errors import InvalidInput
 from core.operations import Attempt
 from core.triage.models import ItemOutcome
-from handlers.blocks.environment import env_prefix
+from handlers.blocks.environment import EnvTag
 from handlers.blocks.format import Rendered, sections
 from handlers.blocks.triage import (
     PREVIEW_ACTION_PREFIX,
@@ -43,11 +43,11 @@ from handlers.blocks.triage import (
     progress_message,
     report_messages,
     running_line,
-    split_env_value,
 )
 from handlers.commands.invocations import triage_of
 from handlers.deps import Listener, SlackDeps
 from handlers.errors import after_ack
+from handlers.ids import split_env_value
 from handlers.messages import block_dicts, reply_ephemeral
 
 #: Slack allows about one message update per second.
@@ -166,8 +166,7 @@ async def _preview(
     if deployment and deployment != "-":
         args["deployment"] = deployment
     shown = await triage_of(env).preview(attempt, args)
-    several = deps.environments.several
-    message = preview_message(shown, attempt.actor.id, env=env, several=several)
+    message = preview_message(shown, attempt.actor.id, env=deps.tag(env))
     await client.chat_postMessage(
         channel=click.channel,
         thread_ts=click.thread_ts,
@@ -189,7 +188,7 @@ async def _run(
     env, action_id, attempt = await click.target(deps, action)
     if approve:
         await triage_of(env).approve(attempt, action_id)
-    run = _Run(env, deps.environments.several, str(action.get("value") or ""))
+    run = _Run(env, deps.tag(env), str(action.get("value") or ""))
     await _execute(run, attempt, action_id, click, client)
 
 
@@ -204,8 +203,7 @@ async def _stop(
     env, action_id, attempt = await click.target(deps, action)
     result = await triage_of(env).cancel(attempt, action_id)
     if result == "cancelled":
-        prefix = env_prefix(env, deps.environments.several)
-        line = f"{prefix}🚫 Cancelled by <@{attempt.actor.id}>; nothing was changed."
+        line = f"{deps.tag(env).prefix}🚫 Cancelled by <@{attempt.actor.id}>; nothing was changed."
         blocks = progress_message(click.blocks, line, None)
         await client.chat_update(channel=click.channel, ts=click.ts, blocks=blocks, text=line)
         return
@@ -222,12 +220,8 @@ class _Run:
     """Where a run happens: its environment, and the clicked value (the Stop button's too)."""
 
     env: Environment
-    several: bool
+    tag: EnvTag
     value: str
-
-    @property
-    def prefix(self) -> str:
-        return env_prefix(self.env, self.several)
 
 
 async def _execute(
@@ -241,7 +235,7 @@ async def _execute(
     updating: list[asyncio.Task[Any]] = []
 
     async def show(line: str, running: bool) -> None:
-        line = run.prefix + line
+        line = run.tag.prefix + line
         blocks = progress_message(click.blocks, line, run.value if running else None)
         await client.chat_update(channel=click.channel, ts=click.ts, blocks=blocks, text=line)
 
@@ -266,8 +260,8 @@ async def _execute(
     finally:
         await asyncio.gather(*updating, return_exceptions=True)
     await show(final_line(report), running=False)
-    title = f"{run.prefix}Report {report.action_id}"
-    for text in report_messages(report, run.env):
+    title = f"{run.tag.prefix}Report {report.action_id}"
+    for text in report_messages(report, run.tag):
         await client.chat_postMessage(
             channel=click.channel,
             thread_ts=click.thread_ts,

@@ -5,9 +5,10 @@ Pure renderers: core's values in, blocks out. A button is shown because core off
 (readout: a fresh preview is made on click) or the opaque id of the stored action (preview: the
 run acts on exactly what was previewed).
 
-Every button also carries its environment (:func:`env_value`: ``staging:<payload>``; bare for the
-environment ``default``), so a click acts on the environment its message came from. Messages name
-the environment (``handlers.blocks.environment``) when the bot has several, or it is production.
+Every button also carries its environment (``handlers.ids.env_value``: ``staging:<payload>``; bare
+for the environment ``default``), so a click acts on the environment its message came from.
+Headlines, button labels and confirm titles start with the environment's badge when the bot has
+several, or it is production (``handlers.blocks.environment.EnvTag``).
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
 )
 
-from core.environments import DEFAULT_ENVIRONMENT, Environment, valid_name
 from core.triage.models import ActionOffer, BulkReport, ItemOutcome, Preview, Readout, TriageItem
-from handlers.blocks.environment import env_badge, env_prefix, shown
+from handlers.blocks.environment import NO_TAG, EnvTag
 from handlers.blocks.format import (
     BUTTON_TEXT,
     CONFIRM_TEXT,
@@ -41,6 +41,7 @@ from handlers.blocks.format import (
     mention,
     sections,
 )
+from handlers.ids import env_value
 
 #: Block and action ids the triage listeners match.
 PREVIEW_ACTION_PREFIX = "restate.triage.preview:"
@@ -63,28 +64,6 @@ _VERBS = {
     "recover": "Recover keys",
     "restart-as-new": "Restart as new",
 }
-
-
-def env_value(env: Environment | None, payload: str) -> str:
-    """A button value (or modal metadata) naming its environment: ``<env>:<payload>``.
-
-    Bare for the environment ``default``, so a single-environment bot's buttons are unchanged.
-    """
-    if env is None or env.name == DEFAULT_ENVIRONMENT:
-        return payload
-    return f"{env.name}:{payload}"
-
-
-def split_env_value(value: str) -> tuple[str, str]:
-    """``(environment name, payload)`` of an :func:`env_value` (names never contain ``:``)."""
-    name, sep, payload = value.partition(":")
-    if sep and valid_name(name):
-        return name, payload
-    return DEFAULT_ENVIRONMENT, value
-
-
-def _prefix(env: Environment | None, several: bool) -> str:
-    return "" if env is None else env_prefix(env, several)
 
 
 def _context(text: str) -> ContextBlock:
@@ -110,7 +89,7 @@ def preview_action_id(action: str, deployment: str | None) -> str:
     return f"{PREVIEW_ACTION_PREFIX}{action}:{deployment or '-'}"
 
 
-def _buttons(offers: Sequence[ActionOffer], value: str) -> list[ButtonElement]:
+def _buttons(offers: Sequence[ActionOffer], value: str, env: EnvTag) -> list[ButtonElement]:
     result = []
     for offer in offers:
         if not offer.offered:
@@ -122,7 +101,7 @@ def _buttons(offers: Sequence[ActionOffer], value: str) -> list[ButtonElement]:
             label = f"{_VERBS[offer.action]}{suffix} ({offer.applies_to})"
             result.append(
                 ButtonElement(
-                    text=clip(label, BUTTON_TEXT),
+                    text=PlainTextObject(text=env.title(label, BUTTON_TEXT), emoji=env.emoji),
                     action_id=preview_action_id(offer.action, deployment),
                     value=value,
                     style="danger" if offer.destructive else None,
@@ -138,8 +117,7 @@ def readout_message(
     now: str,
     *,
     threaded: bool = True,
-    env: Environment | None = None,
-    several: bool = False,
+    env: EnvTag = NO_TAG,
 ) -> Rendered:
     """Counts, the first invocations, and one button per offered action (a preview on click).
 
@@ -148,9 +126,9 @@ def readout_message(
     ``env`` is the environment queried: named in the title, carried by every button.
     """
     first = f"first {len(readout.items)} of " if readout.total > len(readout.items) else ""
-    title = f"{_prefix(env, several)}🔎 {readout.total} invocation(s): {readout.filter}"
+    title = env.title(f"🔎 {readout.total} invocation(s): {readout.filter}", 150)
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=clip(title, 150))),
+        HeaderBlock(text=PlainTextObject(text=title)),
         _context(
             f"Requested by {mention(requested_by)} · Restate {esc(readout.server_version or '?')}"
             + (f" · capped at {readout.selected} of {readout.total}" if readout.capped else "")
@@ -173,8 +151,8 @@ def readout_message(
         for offer in readout.actions
         if not offer.offered and offer.reason and offer.reason.startswith("needs")
     ]
-    value = env_value(env, filter_json)
-    elements = _buttons(readout.actions, value) if len(value) <= MAX_VALUE else []
+    value = env_value(env.name, filter_json)
+    elements = _buttons(readout.actions, value, env) if len(value) <= MAX_VALUE else []
     if elements and threaded:
         blocks.append(ActionsBlock(elements=elements, block_id=ACTIONS_BLOCK))
     elif elements:
@@ -200,19 +178,17 @@ def preview_message(
     preview: Preview,
     requested_by: str,
     *,
-    env: Environment | None = None,
-    several: bool = False,
+    env: EnvTag = NO_TAG,
 ) -> Rendered:
     """What will run on exactly which invocations, with Run (or Approve) and Cancel.
 
     Both buttons carry ``env`` with the action id: only that environment's store has the action.
     """
     verb = _VERBS[preview.action]
-    prefix = _prefix(env, several)
-    on = f" on {env_badge(env)}" if env is not None and shown(env, several) else ""
-    header = f"{prefix}🛠 Confirm: {verb} {preview.count}"
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=clip(header, 150))),
+        HeaderBlock(
+            text=PlainTextObject(text=env.title(f"🛠 Confirm: {verb} {preview.count}", 150))
+        ),
         _context(
             f"Requested by {mention(requested_by)} · action {code(preview.action_id)} · "
             f"expires in {preview.expires_in_s // 60} min"
@@ -223,15 +199,23 @@ def preview_message(
     if ids:
         blocks += sections(f"First {len(ids)} of {preview.count}", ids)
     confirm = ConfirmObject(
-        title=clip(f"{verb} {preview.count} invocation(s){on}?", 100),
+        title=PlainTextObject(
+            text=env.title(f"{verb} {preview.count} invocation(s)?", 100), emoji=env.emoji
+        ),
         text=clip(preview.text, CONFIRM_TEXT),
         confirm="Approve and run" if preview.needs_approval else "Run",
         deny="Back",
         style="danger",
     )
-    value = env_value(env, preview.action_id)
+    value = env_value(env.name, preview.action_id)
     run = ButtonElement(
-        text="Approve and run" if preview.needs_approval else f"{verb} {preview.count}",
+        text=PlainTextObject(
+            text=env.title(
+                "Approve and run" if preview.needs_approval else f"{verb} {preview.count}",
+                BUTTON_TEXT,
+            ),
+            emoji=env.emoji,
+        ),
         action_id=APPROVE_ACTION if preview.needs_approval else RUN_ACTION,
         value=value,
         style="danger",
@@ -241,7 +225,7 @@ def preview_message(
     blocks.append(ActionsBlock(elements=[run, cancel], block_id=ACTIONS_BLOCK))
     if preview.needs_approval:
         blocks.append(_context("Two-person rule: a second operator (not the requester) approves."))
-    return Rendered(blocks, fallback([f"{prefix}Confirm: {preview.text}"]))
+    return Rendered(blocks, fallback([f"{env.prefix}Confirm: {preview.text}"]))
 
 
 def progress_message(
@@ -281,7 +265,7 @@ def final_line(report: BulkReport) -> str:
     )
 
 
-def report_messages(report: BulkReport, env: Environment | None = None) -> list[str]:
+def report_messages(report: BulkReport, env: EnvTag = NO_TAG) -> list[str]:
     """The per-item report as thread texts: failures and skips first, each with its reason."""
     order = {"failed": 0, "skipped": 1, "done": 2}
     items = sorted(report.items, key=lambda o: order[o.outcome])
@@ -290,11 +274,7 @@ def report_messages(report: BulkReport, env: Environment | None = None) -> list[
         lines.append(
             f"… {len(items) - MAX_REPORT_LINES} more: GET /api/v2/admin/operator/restate/"
             f"invocations/actions/{report.action_id}"
-            + (
-                f" (X-Restate-Environment: {env.name})"
-                if env is not None and env.name != DEFAULT_ENVIRONMENT
-                else ""
-            )
+            + (f" (X-Restate-Environment: {env.name})" if env.badge else "")
         )
     return chunk_lines(lines)
 

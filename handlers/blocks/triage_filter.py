@@ -22,7 +22,7 @@ from slack_sdk.models.views import View
 
 from core.environments import Environment
 from handlers.blocks.environment import env_badge
-from handlers.blocks.triage import env_value, split_env_value
+from handlers.ids import env_value, split_env_value
 
 FILTER_VIEW = "restate.triage.filter"
 ENVIRONMENT_BLOCK = "triage.environment"
@@ -71,7 +71,7 @@ def filter_modal(
     return View(
         type="modal",
         callback_id=FILTER_VIEW,
-        private_metadata=env_value(env, channel),
+        private_metadata=channel if env is None else env_value(env.name, channel),
         title="Select invocations",
         submit="Show readout",
         close="Cancel",

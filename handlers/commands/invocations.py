@@ -193,17 +193,11 @@ async def post_readout(
     readout = await triage_of(env).query(attempt, {**args, "shown": SHOWN})
     filter_json = json.dumps(args, separators=(",", ":"), sort_keys=True)
     now = iso_utc(datetime.now(UTC))
-    several = deps.environments.several
+    tag = deps.tag(env)
 
     def render(threaded: bool) -> Rendered:
         return readout_message(
-            readout,
-            filter_json,
-            attempt.actor.id,
-            now,
-            threaded=threaded,
-            env=env,
-            several=several,
+            readout, filter_json, attempt.actor.id, now, threaded=threaded, env=tag
         )
 
     if respond is None:  # from the modal: no response URL to fall back on

@@ -135,7 +135,9 @@ async def test_a_staging_selection_lists_and_acts_on_staging_only(
     """env=staging in prod's channel: staging's one run is listed, previewed and killed there."""
     await bot.command(f"invocations env=staging paused key-prefix={servers.prefix}")
     [readout] = await bot.fake.wait_for("chat.postMessage")
-    kill = next(b for b in buttons(readout, writes_only=False) if b["text"]["text"] == "Kill (1)")
+    kill = next(
+        b for b in buttons(readout, writes_only=False) if b["text"]["text"] == "staging · Kill (1)"
+    )
     await bot.click(readout, kill, user=VISITOR)
     [preview] = await bot.fake.wait_for("chat.postMessage", _in_thread(readout.answer["ts"]))
     [approve, _] = buttons(preview, writes_only=False)
@@ -143,10 +145,10 @@ async def test_a_staging_selection_lists_and_acts_on_staging_only(
     [final] = await bot.fake.wait_for("chat.update", lambda c: "Per-item report" in c.text)
 
     assert readout.blocks[0]["text"]["text"].startswith("staging · 🔎 1 invocation(s)")
-    assert kill["value"].startswith("staging:{")
+    assert (kill["text"]["text"], kill["value"][:9]) == ("staging · Kill (1)", "staging:{")
     assert preview.blocks[0]["text"]["text"].startswith("staging · 🛠 Confirm: Kill 1")
     assert approve["value"].startswith("staging:bulk_")
-    assert approve["confirm"]["title"]["text"] == "Kill 1 invocation(s) on staging?"
+    assert approve["confirm"]["title"]["text"] == "staging · Kill 1 invocation(s)?"
     assert final.text.startswith("staging · ✅ Kill: 1 done")
     assert await until_count(servers.staging, servers.prefix, PAUSED, 0) == 0
     assert await until_count(servers.prod, servers.prefix, PAUSED, 2) == 2
@@ -161,7 +163,9 @@ async def test_a_prod_button_acts_on_prod_for_prod_operators_only(
     finds no action, and a second prod operator's approval runs it on prod alone."""
     await bot.command(f"invocations paused key-prefix={servers.prefix}")
     [readout] = await bot.fake.wait_for("chat.postMessage")
-    kill = next(b for b in buttons(readout, writes_only=False) if b["text"]["text"] == "Kill (2)")
+    kill = next(
+        b for b in buttons(readout, writes_only=False) if b["text"]["text"] == "🔴 PROD · Kill (2)"
+    )
     _, outsider = await bot.click(readout, kill, user=VISITOR)
     [denied] = await bot.replies(outsider)
     await bot.click(readout, kill, user=OPERATOR)
@@ -176,8 +180,9 @@ async def test_a_prod_button_acts_on_prod_for_prod_operators_only(
     [final] = await bot.fake.wait_for("chat.update", lambda c: "Per-item report" in c.text)
 
     assert readout.blocks[0]["text"]["text"].startswith("🔴 PROD · 🔎 2 invocation(s)")
+    assert kill["text"]["text"] == "🔴 PROD · Kill (2)"
     assert "OFFCHAIN_USER_PERMISSION_REQUIRED" in denied.text
-    assert approve["confirm"]["title"]["text"] == "Kill 2 invocation(s) on 🔴 PROD?"
+    assert approve["confirm"]["title"]["text"] == "🔴 PROD · Kill 2 invocation(s)?"
     assert approve["value"].startswith("prod:bulk_")
     assert "PENDING_ACTION_UNAVAILABLE" in unavailable.text
     assert "OFFCHAIN_USER_PERMISSION_REQUIRED" in not_prod.text
@@ -259,7 +264,8 @@ async def test_the_header_routes_triage_to_its_environment_and_its_keyring(
 async def test_the_cli_takes_env_and_restate_ops_env(
     servers: Servers, restate_stack: RestateStack, redis_url: str, redis_prefix: str, tmp_path: Path
 ) -> None:
-    """--env picks the environment, RESTATE_OPS_ENV too; an unknown one is bad input."""
+    """--env (on the command or before it) picks the environment, RESTATE_OPS_ENV too; an
+    unknown one is bad input."""
     env = cli_env(
         restate_stack.admin_url, restate_stack.ingress_url, redis_url, f"{redis_prefix}audit"
     )
@@ -269,10 +275,13 @@ async def test_the_cli_takes_env_and_restate_ops_env(
     default = await cli("invocations", "query", *selection)
     prod = await cli("invocations", "query", *selection, "--env", "prod")
     from_variable = await cli.with_env(RESTATE_OPS_ENV="prod")("invocations", "query", *selection)
+    global_option = await cli("--env", "prod", "invocations", "query", *selection)
     unknown = await cli("invocations", "query", *selection, "--env", "qa")
 
     assert (default.code, default.json()["total"]) == (ExitCode.OK, 1), default.err
     assert (prod.code, prod.json()["total"]) == (ExitCode.OK, 2), prod.err
+    assert (default.json()["environment"], prod.json()["environment"]) == ("staging", "prod")
     assert (from_variable.code, from_variable.json()["total"]) == (ExitCode.OK, 2)
+    assert (global_option.code, global_option.json()["total"]) == (ExitCode.OK, 2)
     assert unknown.code == ExitCode.BAD_INPUT
     assert unknown.json()["data"] == {"field": "--env", "rule": "must be one of prod, staging"}

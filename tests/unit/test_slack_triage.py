@@ -8,20 +8,20 @@ import pytest
 
 from core.environments import Environment, EnvironmentSpec
 from core.triage.models import ActionOffer, BulkReport, ItemOutcome, Preview, Readout, TriageItem
+from handlers.blocks.environment import env_tag
 from handlers.blocks.triage import (
     APPROVE_ACTION,
     RUN_ACTION,
     STOP_ACTION,
-    env_value,
     preview_message,
     progress_message,
     readout_message,
     report_messages,
-    split_env_value,
 )
 from handlers.blocks.triage_filter import ENVIRONMENT_BLOCK, filter_modal, modal_target
 from handlers.commands.invocations import is_invocations, parse_invocations
 from handlers.commands.parse import InvalidCommand
+from handlers.ids import env_value, split_env_value
 
 NOW = "2026-12-02T07:00:00.000Z"
 
@@ -231,12 +231,12 @@ def test_env_word_names_the_environment_and_alone_opens_the_form() -> None:
 )
 def test_a_button_value_carries_its_environment(env: str, payload: str, value: str) -> None:
     """Bare for the environment default (values unchanged), else ``<env>:``; read back exactly."""
-    assert env_value(_env(env), payload) == value
+    assert env_value(env, payload) == value
     assert split_env_value(value) == (env, payload)
 
 
 def test_a_prod_preview_names_prod_in_its_header_confirm_and_buttons() -> None:
-    """With several environments the preview says where it runs; PROD stands out."""
+    """With several environments the preview, its button and confirm say where; PROD stands out."""
     preview = Preview(
         action_id="bulk_x",
         action="purge",
@@ -250,12 +250,13 @@ def test_a_prod_preview_names_prod_in_its_header_confirm_and_buttons() -> None:
         items=[],
         text="Purge 2 invocation(s).",
     )
-    message = preview_message(preview, "U1", env=_env("prod", production=True), several=True)
+    message = preview_message(preview, "U1", env=env_tag(_env("prod", production=True), True))
     blocks = [b.to_dict() for b in message.blocks]
     [run, cancel] = next(b for b in blocks if b["type"] == "actions")["elements"]
 
     assert blocks[0]["text"]["text"] == "🔴 PROD · 🛠 Confirm: Purge 2"
-    assert run["confirm"]["title"]["text"] == "Purge 2 invocation(s) on 🔴 PROD?"
+    assert run["confirm"]["title"]["text"] == "🔴 PROD · Purge 2 invocation(s)?"
+    assert run["text"]["text"] == "🔴 PROD · Purge 2"
     assert (run["value"], cancel["value"]) == ("prod:bulk_x", "prod:bulk_x")
 
 
