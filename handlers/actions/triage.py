@@ -46,7 +46,7 @@ from handlers.blocks.triage import (
 )
 from handlers.commands.invocations import triage_of
 from handlers.deps import Listener, SlackDeps
-from handlers.errors import after_ack
+from handlers.errors import after_ack, naming_environment
 from handlers.ids import split_env_value
 from handlers.messages import block_dicts, reply_ephemeral
 
@@ -165,7 +165,8 @@ async def _preview(
     args: dict[str, Any] = {"action": name, "filter": flt}
     if deployment and deployment != "-":
         args["deployment"] = deployment
-    shown = await triage_of(env).preview(attempt, args)
+    async with naming_environment(deps.tag(env)):
+        shown = await triage_of(env).preview(attempt, args)
     message = preview_message(shown, attempt.actor.id, env=deps.tag(env))
     await client.chat_postMessage(
         channel=click.channel,
@@ -186,10 +187,11 @@ async def _run(
 ) -> None:
     click = _Click.of(body)
     env, action_id, attempt = await click.target(deps, action)
-    if approve:
-        await triage_of(env).approve(attempt, action_id)
     run = _Run(env, deps.tag(env), str(action.get("value") or ""))
-    await _execute(run, attempt, action_id, click, client)
+    async with naming_environment(run.tag):
+        if approve:
+            await triage_of(env).approve(attempt, action_id)
+        await _execute(run, attempt, action_id, click, client)
 
 
 async def _stop(
@@ -201,7 +203,8 @@ async def _stop(
 ) -> None:
     click = _Click.of(body)
     env, action_id, attempt = await click.target(deps, action)
-    result = await triage_of(env).cancel(attempt, action_id)
+    async with naming_environment(deps.tag(env)):
+        result = await triage_of(env).cancel(attempt, action_id)
     if result == "cancelled":
         line = f"{deps.tag(env).prefix}🚫 Cancelled by <@{attempt.actor.id}>; nothing was changed."
         blocks = progress_message(click.blocks, line, None)

@@ -35,9 +35,9 @@ from core.triage.service import Triage
 from handlers.blocks.format import Rendered
 from handlers.blocks.triage import readout_message
 from handlers.blocks.triage_filter import filter_modal
-from handlers.commands.parse import InvalidCommand
+from handlers.commands.parse import ENV_WORD, InvalidCommand, split_environment
 from handlers.deps import Listener, SlackDeps
-from handlers.errors import after_ack
+from handlers.errors import after_ack, naming_environment
 from handlers.messages import post_to_channel
 
 SUBCOMMAND = "invocations"
@@ -61,9 +61,6 @@ _FIELDS = {
     "limit": "limit",
 }
 _STATUSES = frozenset(get_args(InvocationStatus))
-
-
-ENV_WORD = "env="
 
 
 def _is_env(word: str) -> bool:
@@ -91,16 +88,15 @@ def parse_invocations(text: str) -> InvocationsCommand:
     """``invocations`` and its words: one ``env=NAME`` (anywhere, lowercased) and the filter
     (its values checked by core)."""
     try:
+        environment, text = split_environment(text)
+    except InvalidCommand as exc:
+        raise InvalidCommand(exc.problem, USAGE) from None
+    try:
         words = shlex.split(html.unescape(text))
     except ValueError as exc:
         raise InvalidCommand(f"Cannot read the filter: {exc}.", USAGE) from exc
-    named = [w[len(ENV_WORD) :].lower() for w in words if _is_env(w)]
-    rest = [w for w in words if not _is_env(w)][1:]  # after "invocations"
-    if len(named) > 1:
-        raise InvalidCommand(f"Name one environment, not {len(named)}.", USAGE)
-    if named and not named[0]:
-        raise InvalidCommand("env= needs an environment's name (env=prod).", USAGE)
-    return InvocationsCommand(_filter(rest), named[0] if named else None, form=not rest)
+    rest = words[1:]  # after "invocations"
+    return InvocationsCommand(_filter(rest), environment, form=not rest)
 
 
 def _filter(words: list[str]) -> dict[str, Any]:
@@ -190,10 +186,11 @@ async def post_readout(
     """Query ``env``, then post the readout in the attempt's channel (buttons only if the bot
     is in it); its buttons act on ``env``."""
     channel = attempt.context["channel"]
-    readout = await triage_of(env).query(attempt, {**args, "shown": SHOWN})
+    tag = deps.tag(env)
+    async with naming_environment(tag):
+        readout = await triage_of(env).query(attempt, {**args, "shown": SHOWN})
     filter_json = json.dumps(args, separators=(",", ":"), sort_keys=True)
     now = iso_utc(datetime.now(UTC))
-    tag = deps.tag(env)
 
     def render(threaded: bool) -> Rendered:
         return readout_message(
