@@ -182,6 +182,7 @@ async def test_a_prod_button_acts_on_prod_for_prod_operators_only(
     assert readout.blocks[0]["text"]["text"].startswith("🔴 PROD · 🔎 2 invocation(s)")
     assert kill["text"]["text"] == "🔴 PROD · Kill (2)"
     assert "OFFCHAIN_USER_PERMISSION_REQUIRED" in denied.text
+    assert "🔴 PROD" in denied.text
     assert approve["confirm"]["title"]["text"] == "🔴 PROD · Kill 2 invocation(s)?"
     assert approve["value"].startswith("prod:bulk_")
     assert "PENDING_ACTION_UNAVAILABLE" in unavailable.text
