@@ -61,7 +61,7 @@ class Delivery:
         offer_refresh: timedelta,
         note_every: timedelta,
         *,
-        backing_off: timedelta | None = DEFAULT_BACKING_OFF,
+        backing_off: timedelta = DEFAULT_BACKING_OFF,
     ) -> None:
         self._store = store
         self._lease = lease
@@ -113,11 +113,7 @@ class Delivery:
             checked_at=now,
             advice=relevant_advice(state.rule, state.target, advice),
             report=readout.report,
-            fixes=(
-                triage_fixes(state.rule, state.target, backing_off=self._backing_off)
-                if self._backing_off is not None
-                else []
-            ),
+            fixes=triage_fixes(state.rule, state.target, backing_off=self._backing_off),
         )
 
     async def _post(

@@ -43,9 +43,6 @@ class WatchConfig:
     #: At most one "count changed" note per alert thread this often (the message is edited at
     #: once): during an incident the humans' own messages matter more.
     note_every: timedelta = timedelta(minutes=5)
-    #: Offer triage's bulk fixes on paused and backing-off alerts (``core.watch.fixes``): only
-    #: where the surface's triage acts on this watch's environment.
-    triage_fixes: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,7 +84,7 @@ class Watch:
                 config.live_service_url,
                 config.offer_refresh,
                 config.note_every,
-                backing_off=config.thresholds.backing_off if config.triage_fixes else None,
+                backing_off=config.thresholds.backing_off,
             )
             if notifier is not None
             else None

@@ -56,7 +56,7 @@ def alert_message(
         ),
         DividerBlock(),
         *(offer_blocks(alert.advice, offers, threaded=True, env=tag) if advised else []),
-        *fix_blocks(alert.fixes),
+        *fix_blocks(alert.fixes, tag),
     ]
     if offers_error:
         blocks.append(context(f"⚠️ Buttons are unavailable ({esc(clip(offers_error, 200))})."))

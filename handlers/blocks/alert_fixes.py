@@ -14,8 +14,10 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from core.watch.fixes import TriageFix
 from handlers.blocks.doctor import context
-from handlers.blocks.format import BUTTON_TEXT, clip
+from handlers.blocks.environment import NO_TAG, EnvTag
+from handlers.blocks.format import BUTTON_TEXT
 from handlers.blocks.triage import MAX_VALUE, preview_action_id
+from handlers.ids import env_value
 
 FIXES_BLOCK = "restate.alert.fixes"
 
@@ -25,17 +27,19 @@ def filter_value(flt: dict[str, object]) -> str:
     return json.dumps(flt, separators=(",", ":"), sort_keys=True)
 
 
-def fix_blocks(fixes: Sequence[TriageFix]) -> list[Block]:
-    """One row of preview buttons, or nothing when the alert has no fix."""
+def fix_blocks(fixes: Sequence[TriageFix], env: EnvTag = NO_TAG) -> list[Block]:
+    """One row of preview buttons, or nothing when the alert has no fix. Each button carries
+    the alert's environment: the preview (and what it runs) is that environment's."""
+    values = [(fix, env_value(env.name, filter_value(fix.filter))) for fix in fixes]
     elements = [
         ButtonElement(
-            text=clip(fix.label, BUTTON_TEXT),
+            text=env.title(fix.label, BUTTON_TEXT),
             action_id=preview_action_id(fix.action, fix.deployment),
-            value=filter_value(fix.filter),
+            value=value,
             style="danger" if fix.destructive else None,
         )
-        for fix in fixes
-        if len(filter_value(fix.filter)) <= MAX_VALUE
+        for fix, value in values
+        if len(value) <= MAX_VALUE
     ]
     if not elements:
         return []

@@ -11,7 +11,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,10 +19,8 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.devstack import RestateServer, WorkflowIngress, WorkflowService
-from bot.environment_wiring import key_prefix
 from bot.slack_app import slack_web_client
 from bot.watcher import build_watch
-from core.environments import Environment
 from core.restate.client import RestateAdminClient
 from core.watch.alerts import AlertView, ResolvedView
 from core.watch.engine import Watch
@@ -224,33 +222,6 @@ async def test_a_paused_alert_resumes_its_runs_through_the_triage_preview(
     ]
     assert ("invocations-preview", VISITOR, "denied") in routes
     assert ("invocations-execute", OPERATOR, "succeeded") in routes
-
-
-async def test_another_environments_alert_offers_no_triage_button(
-    bot: SlackBot, stack: Stack
-) -> None:
-    """Slack's triage acts on the default environment only, so a paused alert of another
-    environment carries no triage button (it would act on the wrong server)."""
-    default = bot.services.default
-    staging = Environment(
-        spec=replace(default.spec, name="staging"),
-        admin=default.admin,
-        ingress=default.ingress,
-        operations=default.operations,
-    )
-    prefix = key_prefix(bot.services.settings.watch_prefix, "staging")
-    await WatchStore(bot.services.redis, prefix=prefix).subscribe(CHANNEL)
-    client = slack_web_client("xoxb-test-token", bot.fake.api_url)
-    notifier = SlackAlertNotifier(client, bot.services.pending)
-    watch = build_watch(bot.services, notifier, environment=staging, owner="s")
-    await paused_run(stack)
-
-    await watch.check()
-    await watch.check()
-
-    [alert] = alerts(bot, f"Paused invocations: {PAUSING}")
-    actions = [b["action_id"] for b in buttons(alert, writes_only=False)]
-    assert [a for a in actions if a.startswith("restate.triage.")] == []
 
 
 async def test_two_replicas_post_one_alert_and_a_dead_leader_is_replaced_without_repeat(

@@ -24,7 +24,7 @@ from handlers.alerts import SlackAlertNotifier
 from handlers.blocks.environment import env_tag
 from tests.integration.conftest import StartRestate, StartWorkflowService, wait_for_status
 from tests.integration.environments_file import write_environments
-from tests.integration.slack_harness import CHANNEL, OPERATOR, SlackBot, running_bot
+from tests.integration.slack_harness import CHANNEL, OPERATOR, SlackBot, buttons, running_bot
 from tests.slack_fake import SlackCall
 
 pytestmark = pytest.mark.integration
@@ -187,3 +187,40 @@ async def test_snooze_and_unwatch_act_on_the_named_environment_only(
     assert "no longer watched" in await reply(bot, "unwatch env=prod", CHANNEL)
     assert "staging · This channel is watched" in await reply(bot, "watch env=staging", CHANNEL)
     assert "🔴 PROD · This channel is now watched" in await reply(bot, "watch env=prod", CHANNEL)
+
+
+async def test_a_prod_alerts_triage_button_previews_prod_invocations_only(
+    bot: SlackBot, stacks: Stacks
+) -> None:
+    """The paused alert's fix carries its environment: the preview it opens lists prod's
+    paused run (not staging's, paused on the same service) and names PROD."""
+    assert "now watched" in await reply(bot, "watch env=prod", CHANNEL)
+    prod_run = await stacks.prod.paused_run()
+    staging_run = await stacks.staging.paused_run()
+    prod_watch = watcher(bot, bot.services.environments.get("prod"), "p")
+    await prod_watch.check()
+    await prod_watch.check()
+    [alert] = alerts(bot, CHANNEL)
+    resume = next(
+        b
+        for b in buttons(alert, writes_only=False)
+        if b["action_id"].startswith("restate.triage.preview:") and "Resume paused" in str(b)
+    )
+
+    await bot.click(alert, resume)
+    [preview] = await bot.fake.wait_for(
+        "chat.postMessage",
+        lambda c: c.params.get("thread_ts") == alert.answer["ts"] and "Confirm" in c.text,
+    )
+
+    assert resume["value"].startswith("prod:")
+    assert resume["text"]["text"].startswith("🔴 PROD · ")
+    assert prod_run in preview.text
+    assert staging_run not in preview.text
+    assert "PROD" in preview.text
+    previews = [
+        (v.start.route, v.start.environment)
+        for v in await bot.services.audit.latest(10)
+        if v.start.route == "invocations-preview"
+    ]
+    assert previews == [("invocations-preview", "prod")]
