@@ -18,9 +18,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings, environment_specs
 from core.audit.store import RedisAuditLog, audit_redis_client
 from core.environments import Environment, Environments
-from core.operations import Operations
 from core.pending import PendingActions
-from core.restate.client import RestateAdminClient, RestateIngressClient
 
 #: A dead Redis must fail fast: a write is refused rather than left hanging.
 REDIS_TIMEOUT_S = 2.0
@@ -40,19 +38,6 @@ class Services:
     def default(self) -> Environment:
         """The environment a request acts on when it names none (and no channel binds one)."""
         return self.environments.default
-
-    # The default environment's parts, for the surfaces that act on one environment only.
-    @property
-    def operations(self) -> Operations:
-        return self.default.operations
-
-    @property
-    def admin(self) -> RestateAdminClient:
-        return self.default.admin
-
-    @property
-    def ingress(self) -> RestateIngressClient | None:
-        return self.default.ingress
 
 
 @asynccontextmanager

@@ -54,7 +54,7 @@ async def bot(
         try:
             yield running
         finally:
-            await discard(running.services.admin, prefix)
+            await discard(running.services.default.admin, prefix)
 
 
 async def paused_runs(bot: SlackBot, prefix: str, n: int, flag: Path) -> None:
@@ -62,7 +62,7 @@ async def paused_runs(bot: SlackBot, prefix: str, n: int, flag: Path) -> None:
     async with WorkflowIngress(ingress_url) as ingress:
         for i in range(n):
             await ingress.submit(FIXABLE, f"{prefix}{i}", {"fixedWhen": str(flag)})
-    admin: RestateAdminClient = bot.services.admin
+    admin: RestateAdminClient = bot.services.default.admin
     assert await until_count(admin, prefix, "status = 'paused'", n) == n
 
 
@@ -102,7 +102,7 @@ async def test_readout_preview_two_person_approval_and_report_in_slack(
     assert "3 done, 0 skipped, 0 failed of 3" in final.text
     assert f"approved by <@{GROUP_MEMBER}>" in final.text
     assert str(report[0].params["text"]).count("✅ `inv_") == 3
-    assert await until_count(bot.services.admin, prefix, "status = 'paused'", 0) == 0
+    assert await until_count(bot.services.default.admin, prefix, "status = 'paused'", 0) == 0
 
 
 async def test_bad_filter_words_get_the_usage_privately(bot: SlackBot) -> None:

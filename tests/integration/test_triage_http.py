@@ -64,7 +64,7 @@ async def api(
             try:
                 yield Api(http, services, prefix)
             finally:
-                await discard(services.admin, prefix)
+                await discard(services.default.admin, prefix)
 
 
 async def paused(api: Api, n: int, tmp: str) -> None:
@@ -72,7 +72,7 @@ async def paused(api: Api, n: int, tmp: str) -> None:
     async with WorkflowIngress(ingress_url) as ingress:
         for i in range(n):
             await ingress.submit(FIXABLE, f"{api.prefix}{i}", {"fixedWhen": tmp})
-    assert await until_count(api.services.admin, api.prefix, "status = 'paused'", n) == n
+    assert await until_count(api.services.default.admin, api.prefix, "status = 'paused'", n) == n
 
 
 async def test_query_preview_approve_and_execute_over_http(api: Api, tmp_path: Any) -> None:
