@@ -23,7 +23,8 @@ from bench.stack import BenchStack
 from core.doctor import run_doctor
 from core.restate.client import RestateAdminClient, RestateIngressClient
 
-#: serve hands out a readout younger than this again (bot.environment_wiring.READOUT_MAX_AGE_S + margin).
+#: serve hands out a readout younger than this again
+#: (bot.environment_wiring.READOUT_MAX_AGE_S + margin).
 FRESH_AFTER_S = 1.1
 BURST = 50
 
