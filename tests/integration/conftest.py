@@ -9,6 +9,10 @@ set up for the CLI cannot point the tests at a real server.
 Tests on the shared server must use their own workflow keys (`workflow_key`): a workflow run id is
 deterministic per (service, key). Tests that register or delete deployments, or stop the server,
 use an isolated one from `fresh_restate`.
+
+Slack: `bot` is the bot (`slack_harness.running_bot`) on the session's Restate and Redis with the
+sample workflows; `start_bot(**overrides)` starts one with other settings, and a module that needs
+another bot altogether defines its own `bot`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -25,6 +31,7 @@ from redis.asyncio import Redis
 from bot.devstack import RedisServer, RestateServer, WorkflowIngress, WorkflowService
 from bot.devstack.waiting import wait_for_status
 from core.restate.client import RestateAdminClient
+from tests.integration.slack_harness import SlackBot, running_bot
 
 __all__ = ["RegisteredWorkflowService", "RestateStack", "wait_for_status"]
 
@@ -57,6 +64,7 @@ class RegisteredWorkflowService:
 
 StartRestate = Callable[[], Awaitable[RestateServer]]
 StartWorkflowService = Callable[[], Awaitable[WorkflowService]]
+StartBot = Callable[..., AbstractAsyncContextManager[SlackBot]]
 
 
 @pytest.fixture(scope="session")
@@ -182,3 +190,36 @@ async def second_workflow_service(
         async with RestateAdminClient(second_restate_stack.admin_url) as admin:
             deployment = await admin.register_deployment(service.url, force=True)
         yield RegisteredWorkflowService(service, deployment.id)
+
+
+@pytest.fixture
+def start_bot(
+    restate_stack: RestateStack,
+    workflow_service: RegisteredWorkflowService,
+    redis_url: str,
+    redis_prefix: str,
+) -> StartBot:
+    """Factory: ``async with start_bot(**overrides) as bot`` runs the Slack bot on the session's
+    Restate and Redis with the sample workflows as its live service; ``overrides`` are
+    ``running_bot``'s keywords (``service_url=None``, ``fake=``, ``restate_ops_config=``, or
+    settings)."""
+
+    def start(**overrides: Any) -> AbstractAsyncContextManager[SlackBot]:
+        options: dict[str, Any] = {
+            "admin_url": restate_stack.admin_url,
+            "ingress_url": restate_stack.ingress_url,
+            "redis_url": redis_url,
+            "prefix": redis_prefix,
+            "service_url": workflow_service.url,
+            **overrides,
+        }
+        return running_bot(**options)
+
+    return start
+
+
+@pytest.fixture
+async def bot(start_bot: StartBot) -> AsyncIterator[SlackBot]:
+    """The Slack bot on the session's Restate and Redis (``start_bot()``)."""
+    async with start_bot() as running:
+        yield running

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, closing, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
@@ -32,8 +32,10 @@ from bot.settings import load_settings
 from bot.slack_app import build_slack_app
 from core.restate.client import RestateAdminClient
 from handlers.background import Background
-from tests.integration.conftest import RestateStack
 from tests.slack_fake import TEAM_ID, FakeSlack, SlackCall
+
+if TYPE_CHECKING:  # not at run time: conftest imports this module
+    from tests.integration.conftest import RestateStack
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 OPERATOR = "UOPERATOR1"

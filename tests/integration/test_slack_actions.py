@@ -8,13 +8,12 @@ bot really posted to the fake Slack.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.devstack import WorkflowIngress
 from core.restate.client import RestateAdminClient
-from tests.integration.conftest import RegisteredWorkflowService, RestateStack, wait_for_status
+from tests.integration.conftest import RestateStack, wait_for_status
 from tests.integration.slack_harness import (
     CHANNEL,
     OPERATOR,
@@ -25,28 +24,10 @@ from tests.integration.slack_harness import (
     doctor_button,
     failed_run,
     in_channel,
-    running_bot,
     thread,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def bot(
-    restate_stack: RestateStack,
-    workflow_service: RegisteredWorkflowService,
-    redis_url: str,
-    redis_prefix: str,
-) -> AsyncIterator[SlackBot]:
-    async with running_bot(
-        admin_url=restate_stack.admin_url,
-        ingress_url=restate_stack.ingress_url,
-        redis_url=redis_url,
-        prefix=redis_prefix,
-        service_url=workflow_service.url,
-    ) as running:
-        yield running
 
 
 @pytest.fixture

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
 
 import pytest
 
 from bot.devstack import WorkflowIngress
 from core.audit import AttemptView
-from tests.integration.conftest import RegisteredWorkflowService, RestateStack
+from tests.integration.conftest import RestateStack, StartBot
 from tests.integration.slack_harness import (
     OPERATOR,
     SLACK_ACK_DEADLINE,
@@ -25,31 +23,13 @@ from tests.integration.slack_harness import (
     SlackBot,
     doctor_button,
     failed_run,
-    running_bot,
     thread,
 )
-from tests.slack_fake import RESPONSE_URL, FakeSlack
+from tests.slack_fake import RESPONSE_URL
 
 pytestmark = pytest.mark.integration
 
 RECOVER = "recover-stuck-workflow"
-
-
-@pytest.fixture
-async def bot(
-    restate_stack: RestateStack,
-    workflow_service: RegisteredWorkflowService,
-    redis_url: str,
-    redis_prefix: str,
-) -> AsyncIterator[SlackBot]:
-    async with running_bot(
-        admin_url=restate_stack.admin_url,
-        ingress_url=restate_stack.ingress_url,
-        redis_url=redis_url,
-        prefix=redis_prefix,
-        service_url=workflow_service.url,
-    ) as running:
-        yield running
 
 
 @pytest.fixture
@@ -154,26 +134,12 @@ async def test_claimed_action_runs_even_when_slack_fails_everything(
 
 
 async def test_two_replicas_run_one_button_once_under_100_concurrent_clicks(
-    restate_stack: RestateStack,
-    workflow_service: RegisteredWorkflowService,
-    redis_url: str,
-    redis_prefix: str,
-    key: str,
+    restate_stack: RestateStack, start_bot: StartBot, key: str
 ) -> None:
     """100 concurrent clicks on one button across two replicas: all acked in time, one run."""
     await failed_run(restate_stack, key)
 
-    def replica(fake: FakeSlack | None = None) -> AbstractAsyncContextManager[SlackBot]:
-        return running_bot(
-            admin_url=restate_stack.admin_url,
-            ingress_url=restate_stack.ingress_url,
-            redis_url=redis_url,
-            prefix=redis_prefix,
-            service_url=workflow_service.url,
-            fake=fake,
-        )
-
-    async with replica() as first, replica(first.fake) as second:
+    async with start_bot() as first, start_bot(fake=first.fake) as second:
         posted, button = await doctor_button(first, key)
 
         clicks = await asyncio.gather(

@@ -4,38 +4,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.integration.conftest import RegisteredWorkflowService, RestateStack
+from tests.integration.conftest import RestateStack
 from tests.integration.slack_harness import (
     OPERATOR,
     VISITOR,
     SlackBot,
     doctor_button,
     failed_run,
-    running_bot,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def bot(
-    restate_stack: RestateStack,
-    workflow_service: RegisteredWorkflowService,
-    redis_url: str,
-    redis_prefix: str,
-) -> AsyncIterator[SlackBot]:
-    async with running_bot(
-        admin_url=restate_stack.admin_url,
-        ingress_url=restate_stack.ingress_url,
-        redis_url=redis_url,
-        prefix=redis_prefix,
-        service_url=workflow_service.url,
-    ) as running:
-        yield running
 
 
 def opened(user: str) -> dict[str, str]:

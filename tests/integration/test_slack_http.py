@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.devstack import free_port
-from tests.integration.conftest import RegisteredWorkflowService, RestateStack
 from tests.integration.slack_harness import (
     CHANNEL,
     GROUP_MEMBER,
@@ -24,23 +23,6 @@ from tests.integration.slack_harness import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def bot(
-    restate_stack: RestateStack,
-    workflow_service: RegisteredWorkflowService,
-    redis_url: str,
-    redis_prefix: str,
-) -> AsyncIterator[SlackBot]:
-    async with running_bot(
-        admin_url=restate_stack.admin_url,
-        ingress_url=restate_stack.ingress_url,
-        redis_url=redis_url,
-        prefix=redis_prefix,
-        service_url=workflow_service.url,
-    ) as running:
-        yield running
 
 
 async def test_bad_signature_is_rejected(bot: SlackBot) -> None:

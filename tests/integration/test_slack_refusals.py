@@ -18,7 +18,6 @@ import pytest
 
 from core.pending import PendingAction
 from handlers.ids import OFFERS_BLOCK, run_action_id
-from tests.integration.conftest import RegisteredWorkflowService, RestateStack
 from tests.integration.slack_harness import (
     CHANNEL,
     SLACK_ACK_DEADLINE,
@@ -30,23 +29,6 @@ from tests.integration.slack_harness import (
 from tests.slack_fake import SlackCall
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def bot(
-    restate_stack: RestateStack,
-    workflow_service: RegisteredWorkflowService,
-    redis_url: str,
-    redis_prefix: str,
-) -> AsyncIterator[SlackBot]:
-    async with running_bot(
-        admin_url=restate_stack.admin_url,
-        ingress_url=restate_stack.ingress_url,
-        redis_url=redis_url,
-        prefix=redis_prefix,
-        service_url=workflow_service.url,
-    ) as running:
-        yield running
 
 
 def offer_message(pending_id: str) -> tuple[SlackCall, dict[str, Any]]:

@@ -18,14 +18,13 @@ import pytest
 
 from bot.devstack import WorkflowIngress
 from core.restate.client import RestateAdminClient
-from tests.integration.conftest import RegisteredWorkflowService, RestateStack
+from tests.integration.conftest import StartBot
 from tests.integration.slack_harness import (
     CHANNEL,
     GROUP_MEMBER,
     OPERATOR,
     SlackBot,
     buttons,
-    running_bot,
 )
 from tests.integration.test_triage_live import FIXABLE, discard, until_count
 
@@ -38,19 +37,8 @@ def prefix() -> str:
 
 
 @pytest.fixture
-async def bot(
-    restate_stack: RestateStack,
-    workflow_service: RegisteredWorkflowService,
-    redis_url: str,
-    redis_prefix: str,
-    prefix: str,
-) -> AsyncIterator[SlackBot]:
-    async with running_bot(
-        admin_url=restate_stack.admin_url,
-        ingress_url=restate_stack.ingress_url,
-        redis_url=redis_url,
-        prefix=redis_prefix,
-    ) as running:
+async def bot(start_bot: StartBot, prefix: str) -> AsyncIterator[SlackBot]:
+    async with start_bot(service_url=None) as running:
         try:
             yield running
         finally:

@@ -16,31 +16,13 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.slack_events import MAX_BODY_BYTES
-from tests.integration.conftest import RegisteredWorkflowService, RestateStack
-from tests.integration.slack_harness import CHANNEL, OPERATOR, SlackBot, running_bot, sign
+from tests.integration.slack_harness import CHANNEL, OPERATOR, SlackBot, sign
 from tests.slack_fake import TEAM_ID
 
 pytestmark = pytest.mark.integration
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
-
-
-@pytest.fixture
-async def bot(
-    restate_stack: RestateStack,
-    workflow_service: RegisteredWorkflowService,
-    redis_url: str,
-    redis_prefix: str,
-) -> AsyncIterator[SlackBot]:
-    async with running_bot(
-        admin_url=restate_stack.admin_url,
-        ingress_url=restate_stack.ingress_url,
-        redis_url=redis_url,
-        prefix=redis_prefix,
-        service_url=workflow_service.url,
-    ) as running:
-        yield running
 
 
 def command_form(bot: SlackBot, hook: str = "forged") -> str:
