@@ -12,7 +12,8 @@ use an isolated one from `fresh_restate`.
 
 Slack: `bot` is the bot (`slack_harness.running_bot`) on the session's Restate and Redis with the
 sample workflows; `start_bot(**overrides)` starts one with other settings, and a module that needs
-another bot altogether defines its own `bot`.
+another bot altogether defines its own `bot`. `two_environments` writes an environments file of
+prod (the session's server) and staging (the second one).
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import pytest
 from redis.asyncio import Redis
@@ -31,6 +33,7 @@ from redis.asyncio import Redis
 from bot.devstack import RedisServer, RestateServer, WorkflowIngress, WorkflowService
 from bot.devstack.waiting import wait_for_status
 from core.restate.client import RestateAdminClient
+from tests.integration.environments_file import Value, write_two_environments
 from tests.integration.slack_harness import SlackBot, running_bot
 
 __all__ = ["RegisteredWorkflowService", "RestateStack", "wait_for_status"]
@@ -65,6 +68,14 @@ class RegisteredWorkflowService:
 StartRestate = Callable[[], Awaitable[RestateServer]]
 StartWorkflowService = Callable[[], Awaitable[WorkflowService]]
 StartBot = Callable[..., AbstractAsyncContextManager[SlackBot]]
+
+
+class WriteTwoEnvironments(Protocol):
+    """``two_environments``: writes the file, returns its path."""
+
+    def __call__(
+        self, *, prod: Mapping[str, Value] | None = None, staging: Mapping[str, Value] | None = None
+    ) -> Path: ...
 
 
 @pytest.fixture(scope="session")
@@ -223,3 +234,29 @@ async def bot(start_bot: StartBot) -> AsyncIterator[SlackBot]:
     """The Slack bot on the session's Restate and Redis (``start_bot()``)."""
     async with start_bot() as running:
         yield running
+
+
+@pytest.fixture
+def two_environments(
+    tmp_path: Path,
+    restate_stack: RestateStack,
+    workflow_service: RegisteredWorkflowService,
+    second_restate_stack: RestateStack,
+    second_workflow_service: RegisteredWorkflowService,
+) -> WriteTwoEnvironments:
+    """Factory: ``two_environments(prod={...}, staging={...})`` writes ``restate-ops.toml`` (in
+    ``tmp_path``) with prod on the session's server and staging, the default, on the second one,
+    both with the sample workflows registered; the tables add keys to each environment's."""
+
+    def write(
+        *, prod: Mapping[str, Value] | None = None, staging: Mapping[str, Value] | None = None
+    ) -> Path:
+        return write_two_environments(
+            tmp_path / "restate-ops.toml",
+            restate_stack,
+            second_restate_stack,
+            prod_keys=prod,
+            staging_keys=staging,
+        )
+
+    return write

@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import RestateStack
 
 Value = str | bool | float | int | Sequence[str] | Mapping[str, str]
 
@@ -35,3 +39,33 @@ def write_environments(
         lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def write_two_environments(
+    path: Path,
+    prod: RestateStack,
+    staging: RestateStack,
+    *,
+    prod_keys: Mapping[str, Value] | None = None,
+    staging_keys: Mapping[str, Value] | None = None,
+    **more: Mapping[str, Value],
+) -> Path:
+    """prod on ``prod``'s server and staging, the default, on ``staging``'s (their admin and
+    ingress URLs), each table with its ``*_keys`` added; ``more``: further environments."""
+    return write_environments(
+        path,
+        {
+            "prod": {
+                "admin_url": prod.admin_url,
+                "ingress_url": prod.ingress_url,
+                **(prod_keys or {}),
+            },
+            "staging": {
+                "admin_url": staging.admin_url,
+                "ingress_url": staging.ingress_url,
+                **(staging_keys or {}),
+            },
+            **more,
+        },
+        default="staging",
+    )

@@ -20,7 +20,7 @@ from bot.settings import Settings, load_settings
 from core.audit import AttemptView
 from core.restate.client import RestateAdminClient
 from tests.integration.conftest import RegisteredWorkflowService, RestateStack
-from tests.integration.environments_file import write_environments
+from tests.integration.environments_file import write_two_environments
 from tests.integration.test_cli import Cli, cli_env
 from tests.integration.test_http_routes import audit_row, running_server
 
@@ -44,22 +44,13 @@ class Two:
 def environments(
     path: Path, prod: RestateStack, staging: RestateStack, **extra: dict[str, Any]
 ) -> Path:
-    return write_environments(
+    return write_two_environments(
         path,
-        {
-            "prod": {
-                "admin_url": prod.admin_url,
-                "ingress_url": prod.ingress_url,
-                "operator_api_keys": f"ci-prod={PROD_KEY}",
-            },
-            "staging": {
-                "admin_url": staging.admin_url,
-                "ingress_url": staging.ingress_url,
-                "operator_api_keys": f"ci-staging={STAGING_KEY}",
-            },
-            **extra,
-        },
-        default="staging",
+        prod,
+        staging,
+        prod_keys={"operator_api_keys": f"ci-prod={PROD_KEY}"},
+        staging_keys={"operator_api_keys": f"ci-staging={STAGING_KEY}"},
+        **extra,
     )
 
 

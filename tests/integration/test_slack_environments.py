@@ -12,7 +12,6 @@ import dataclasses
 import json
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +20,12 @@ from core.audit import AttemptView
 from core.restate.client import RestateAdminClient
 from core.restate.sql import literal
 from handlers.blocks.modals import CHOICE_ACTION, CHOICE_BLOCK
-from tests.integration.conftest import RegisteredWorkflowService, RestateStack
-from tests.integration.environments_file import write_environments
+from tests.integration.conftest import (
+    RegisteredWorkflowService,
+    RestateStack,
+    StartBot,
+    WriteTwoEnvironments,
+)
 from tests.integration.slack_harness import (
     CHANNEL,
     OPERATOR,
@@ -31,7 +34,6 @@ from tests.integration.slack_harness import (
     buttons,
     failed_run,
     in_channel,
-    running_bot,
     thread,
 )
 from tests.slack_fake import SlackCall
@@ -44,40 +46,23 @@ PROD_CHANNEL = "CPRODINC1"
 
 @pytest.fixture
 async def bot(
-    tmp_path: Path,
-    restate_stack: RestateStack,
+    two_environments: WriteTwoEnvironments,
+    start_bot: StartBot,
     workflow_service: RegisteredWorkflowService,
-    second_restate_stack: RestateStack,
     second_workflow_service: RegisteredWorkflowService,
-    redis_url: str,
-    redis_prefix: str,
 ) -> AsyncIterator[SlackBot]:
-    config = write_environments(
-        tmp_path / "restate-ops.toml",
-        {
-            "prod": {
-                "admin_url": restate_stack.admin_url,
-                "ingress_url": restate_stack.ingress_url,
-                "service_url": workflow_service.url,
-                "operator_allowlist": [OPERATOR],
-                "channels": [PROD_CHANNEL],
-            },
-            "staging": {
-                "admin_url": second_restate_stack.admin_url,
-                "ingress_url": second_restate_stack.ingress_url,
-                "service_url": second_workflow_service.url,
-                "operator_allowlist": [OPERATOR, STAGER],
-            },
+    config = two_environments(
+        prod={
+            "service_url": workflow_service.url,
+            "operator_allowlist": [OPERATOR],
+            "channels": [PROD_CHANNEL],
         },
-        default="staging",
+        staging={
+            "service_url": second_workflow_service.url,
+            "operator_allowlist": [OPERATOR, STAGER],
+        },
     )
-    async with running_bot(
-        admin_url=restate_stack.admin_url,
-        ingress_url=restate_stack.ingress_url,
-        redis_url=redis_url,
-        prefix=redis_prefix,
-        restate_ops_config=str(config),
-    ) as running:
+    async with start_bot(service_url=None, restate_ops_config=str(config)) as running:
         yield running
 
 

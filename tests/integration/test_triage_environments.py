@@ -22,8 +22,7 @@ from bot.http import build_http_app
 from bot.services import Services, build_services
 from bot.settings import load_settings
 from core.restate.client import RestateAdminClient
-from tests.integration.conftest import RegisteredWorkflowService, RestateStack
-from tests.integration.environments_file import write_environments
+from tests.integration.conftest import RestateStack, StartBot, WriteTwoEnvironments
 from tests.integration.slack_harness import (
     CHANNEL,
     GROUP_MEMBER,
@@ -32,7 +31,6 @@ from tests.integration.slack_harness import (
     VISITOR,
     SlackBot,
     buttons,
-    running_bot,
 )
 from tests.integration.test_cli import Cli, cli_env
 from tests.integration.test_triage_live import FIXABLE, discard, until_count
@@ -58,31 +56,22 @@ class Servers:
 
 @pytest.fixture
 async def servers(
+    two_environments: WriteTwoEnvironments,
     restate_stack: RestateStack,
-    workflow_service: RegisteredWorkflowService,
     second_restate_stack: RestateStack,
-    second_workflow_service: RegisteredWorkflowService,
     tmp_path: Path,
 ) -> AsyncIterator[Servers]:
     """Two paused runs on prod, one on staging, under the same keys; discarded afterwards."""
-    config = write_environments(
-        tmp_path / "restate-ops.toml",
-        {
-            "prod": {
-                "admin_url": restate_stack.admin_url,
-                "ingress_url": restate_stack.ingress_url,
-                "operator_allowlist": [OPERATOR, ONCALL_GROUP],
-                "operator_api_keys": f"alice={ALICE_KEY}",
-                "channels": [CHANNEL],
-            },
-            "staging": {
-                "admin_url": second_restate_stack.admin_url,
-                "ingress_url": second_restate_stack.ingress_url,
-                "operator_allowlist": [OPERATOR, VISITOR],
-                "operator_api_keys": f"stella={STELLA_KEY}",
-            },
+    config = two_environments(
+        prod={
+            "operator_allowlist": [OPERATOR, ONCALL_GROUP],
+            "operator_api_keys": f"alice={ALICE_KEY}",
+            "channels": [CHANNEL],
         },
-        default="staging",
+        staging={
+            "operator_allowlist": [OPERATOR, VISITOR],
+            "operator_api_keys": f"stella={STELLA_KEY}",
+        },
     )
     prefix = f"e{uuid.uuid4().hex[:8]}-"
     flag = str(tmp_path / "fixed")
@@ -104,16 +93,8 @@ async def servers(
 
 
 @pytest.fixture
-async def bot(
-    servers: Servers, restate_stack: RestateStack, redis_url: str, redis_prefix: str
-) -> AsyncIterator[SlackBot]:
-    async with running_bot(
-        admin_url=restate_stack.admin_url,
-        ingress_url=restate_stack.ingress_url,
-        redis_url=redis_url,
-        prefix=redis_prefix,
-        restate_ops_config=str(servers.config),
-    ) as running:
+async def bot(servers: Servers, start_bot: StartBot) -> AsyncIterator[SlackBot]:
+    async with start_bot(service_url=None, restate_ops_config=str(servers.config)) as running:
         yield running
 
 
