@@ -36,6 +36,11 @@ NAME_RULE = "a lowercase letter, then up to 31 lowercase letters, digits, '-' or
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
+def environment_of(view: AttemptView) -> str:
+    """The environment an attempt acted on (``default`` for entries older than environments)."""
+    return view.start.environment or DEFAULT_ENVIRONMENT
+
+
 def valid_name(name: str) -> bool:
     return bool(_NAME.fullmatch(name)) and name != ALL_ENVIRONMENTS
 
@@ -171,7 +176,10 @@ class EnvironmentAudit:
         return await self._audit.record_finish(finish)
 
     async def latest(self, count: int) -> list[AttemptView]:
-        return await self._audit.latest(count)
+        """This environment's attempts among the log's latest ``count``: what its watch names
+        as an alert's last action is never another environment's write."""
+        views = await self._audit.latest(count)
+        return [view for view in views if environment_of(view) == self._environment]
 
 
 def spec_summary(spec: EnvironmentSpec) -> Mapping[str, object]:

@@ -16,10 +16,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from core.audit import AttemptView
 from core.authz import can_operate
-from core.environments import Environment
+from core.environments import Environment, environment_of
 from core.errors import OpsError
 from core.operations import Attempt
-from handlers.blocks.audit import environment_of
 from handlers.blocks.home import MAX_ACTIONS, HomeReadout, home_view
 from handlers.commands.parse import help_usage
 from handlers.deps import Listener, SlackDeps

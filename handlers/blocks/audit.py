@@ -13,18 +13,13 @@ from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from core.audit import AttemptView
 from core.audit.views import render_line
-from core.environments import DEFAULT_ENVIRONMENT
+from core.environments import environment_of
 from handlers.blocks.format import Rendered, chunk_lines, esc, fallback
 
 #: Room for the code fence in each section.
 _CHUNK = 2990
 #: The environment column: names are at most 32 characters, most are short.
 _ENV_WIDTH = 8
-
-
-def environment_of(view: AttemptView) -> str:
-    """The environment an attempt acted on (``default`` for entries older than environments)."""
-    return view.start.environment or DEFAULT_ENVIRONMENT
 
 
 def audit_line(view: AttemptView, now: datetime, several: bool = False) -> str:

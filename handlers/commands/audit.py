@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from core.authz import can_operate
-from core.environments import Environment
+from core.environments import Environment, environment_of
 from core.errors import PermissionRequired
 from core.operations import Attempt
-from handlers.blocks.audit import audit_message, environment_of
+from handlers.blocks.audit import audit_message
 from handlers.deps import SlackDeps
 from handlers.messages import reply_ephemeral
 
