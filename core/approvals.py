@@ -65,9 +65,12 @@ class Approvals:
         self._environments = environments
         self._store = store
 
-    async def show(self, attempt: Attempt, approval_id: str) -> PendingAction:
-        """The held write behind ``approval_id``, read without consuming it (for a prompt)."""
-        return (await self._held(attempt, approval_id, None))[0]
+    async def show(
+        self, attempt: Attempt, approval_id: str, *, environment: str | None = None
+    ) -> PendingAction:
+        """The held write behind ``approval_id``, read without consuming it (for a prompt);
+        refused as :meth:`approve` refuses it (for another ``environment``'s write too)."""
+        return (await self._held(attempt, approval_id, environment))[0]
 
     async def approve(
         self, attempt: Attempt, approval_id: str, *, environment: str | None = None

@@ -122,13 +122,27 @@ async def write(
 
 
 async def approve(
-    services: Services, io: Io, approval_id: str, *, reason: str | None, yes: bool
+    services: Services,
+    io: Io,
+    approval_id: str,
+    *,
+    environment: str | None,
+    reason: str | None,
+    yes: bool,
 ) -> ExitCode:
     """A second operator: show the held write, confirm (unless ``yes``), approve and run it
-    in the environment that held it."""
+    in the environment that held it. With ``--env`` (or ``RESTATE_OPS_ENV``) the operator says
+    where they act: another environment's write is refused there, as on the HTTP route."""
+    if environment is not None:
+        Target.of(services, environment)  # an unknown name: InvalidInput on --env
     approvals = Approvals(services.environments, services.pending)
     attempt = cli_attempt(reason)
-    held = await approvals.show(attempt, approval_id)
+    try:
+        held = await approvals.show(attempt, approval_id, environment=environment)
+    except InvalidInput as exc:
+        if exc.field != "environment":
+            raise
+        raise InvalidInput(ENV_OPTION, exc.rule).with_request_id(attempt.request_id) from None
     target = Target(services.environments.get(held.environment), services.environments.several)
     expires = iso_utc(held.expires_at) if held.expires_at else "?"
     where = "" if target.shown is None else f" on {target.env.label}"
@@ -137,7 +151,8 @@ async def approve(
     if not yes and not await confirm("Approve and run it?", io.stdin, io.err):
         io.note("Declined: nothing was changed; it still waits for approval.")
         return ExitCode.DECLINED
-    _written(io, await approvals.approve(attempt, approval_id), held.args, target)
+    result = await approvals.approve(attempt, approval_id, environment=environment)
+    _written(io, result, held.args, target)
     return ExitCode.OK
 
 

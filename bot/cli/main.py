@@ -208,16 +208,22 @@ def approve(
     ],
     reason: Reason = None,
     yes: Yes = False,
+    env: Env = None,
     json: Json = False,
 ) -> None:
     """A second operator: approve a write held for approval (cleanup --force-drain), run it.
 
-    The requester cannot approve their own write (exit 6); an expired approval exits 1.
+    It runs in the environment that held it; with --env (or RESTATE_OPS_ENV), only a write held
+    there. The requester cannot approve their own write (exit 6); an expired approval exits 1.
     """
     from bot.cli import commands
 
+    name = selected_environment(env)
+
     async def run(services: Services, io: Io) -> ExitCode:
-        return await commands.approve(services, io, approval_id, reason=reason, yes=yes)
+        return await commands.approve(
+            services, io, approval_id, environment=name, reason=reason, yes=yes
+        )
 
     _run(lambda _settings: run, json=json)
 
