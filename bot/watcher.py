@@ -50,7 +50,6 @@ def build_watch(
         live_service_url=env.spec.service_url,
         # Buttons are re-offered at half their lifetime, so an open alert always has live ones.
         offer_refresh=timedelta(seconds=settings.pending_action_ttl_s / 2),
-        # Slack's triage buttons act on the default environment only (so far).
     )
     return Watch(
         admin=env.admin,

@@ -70,8 +70,7 @@ class Delivery:
         self._live_service_url = live_service_url
         self._offer_refresh = offer_refresh
         self._note_every = note_every
-        #: The backing-off rule's threshold: its fixes select the runs older than it. None: the
-        #: alerts offer no triage fix (the surface's triage acts on another environment).
+        #: The backing-off rule's threshold: its fixes select the runs older than it.
         self._backing_off = backing_off
 
     async def deliver(
