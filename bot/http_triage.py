@@ -38,7 +38,6 @@ from bot.http import OPERATOR_PATH, _actor, _context, _json, _reason
 from bot.json_body import BodyRefused, read_body
 from bot.metrics import MeteredAuditLog
 from bot.services import Services
-from bot.triage_wiring import build_triage
 from core.audit import Actor
 from core.authz import NO_ROLE, can_operate
 from core.environments import Environment
@@ -89,7 +88,7 @@ def _endpoint(
         )
         try:
             env = await _environment(services, unscoped, route, attempt, request)
-            triage = build_triage(services, env.name)
+            triage = env.require_triage()
             caller = http_environment.authenticate(services.environments, env, request)
             key = caller.key
             attempt = replace(attempt, actor=_actor(key))

@@ -97,6 +97,12 @@ class Environment:
     def label(self) -> str:
         return self.spec.label
 
+    def require_triage(self) -> Triage:
+        """Its triage, which every environment the bot builds has (only tests leave it out)."""
+        if self.triage is None:
+            raise RuntimeError(f"the environment {self.name} was built without triage")
+        return self.triage
+
 
 class Environments:
     """Every configured environment, the default among them, and the channel bindings."""

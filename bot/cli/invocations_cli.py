@@ -75,12 +75,11 @@ def _go(work: Any, *, json: bool, env: str | None, reason: str | None = None) ->
             from bot.cli.commands import Target, cli_attempt
             from bot.cli.exits import ExitCode
             from bot.cli.render import environment_text
-            from bot.triage_wiring import build_triage
 
             target = Target.of(services, name)  # InvalidInput on --env for an unknown name
             if target.shown is not None and not io.json:
                 io.note("environment: ", environment_text(target.shown))
-            triage = build_triage(services, target.env.name)
+            triage = target.env.require_triage()
             code = await work(triage, cli_attempt(reason), _terminal(io, target))
             return ExitCode(code)
 

@@ -44,7 +44,6 @@ from handlers.blocks.triage import (
     report_messages,
     running_line,
 )
-from handlers.commands.invocations import triage_of
 from handlers.deps import Listener, SlackDeps
 from handlers.errors import after_ack, naming_environment
 from handlers.ids import split_env_value
@@ -166,7 +165,7 @@ async def _preview(
     if deployment and deployment != "-":
         args["deployment"] = deployment
     async with naming_environment(deps.tag(env)):
-        shown = await triage_of(env).preview(attempt, args)
+        shown = await env.require_triage().preview(attempt, args)
     message = preview_message(shown, attempt.actor.id, env=deps.tag(env))
     await client.chat_postMessage(
         channel=click.channel,
@@ -190,7 +189,7 @@ async def _run(
     run = _Run(env, deps.tag(env), str(action.get("value") or ""))
     async with naming_environment(run.tag):
         if approve:
-            await triage_of(env).approve(attempt, action_id)
+            await env.require_triage().approve(attempt, action_id)
         await _execute(run, attempt, action_id, click, client)
 
 
@@ -204,7 +203,7 @@ async def _stop(
     click = _Click.of(body)
     env, action_id, attempt = await click.target(deps, action)
     async with naming_environment(deps.tag(env)):
-        result = await triage_of(env).cancel(attempt, action_id)
+        result = await env.require_triage().cancel(attempt, action_id)
     if result == "cancelled":
         line = f"{deps.tag(env).prefix}🚫 Cancelled by <@{attempt.actor.id}>; nothing was changed."
         blocks = progress_message(click.blocks, line, None)
@@ -231,7 +230,7 @@ async def _execute(
     run: _Run, attempt: Attempt, action_id: str, click: _Click, client: AsyncWebClient
 ) -> None:
     """Run the action, editing the preview message with progress at most once per second."""
-    triage = triage_of(run.env)
+    triage = run.env.require_triage()
     counts = {"done": 0, "skipped": 0, "failed": 0}
     total = (await triage.report(attempt, action_id)).total
     last = [0.0]

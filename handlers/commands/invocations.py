@@ -31,7 +31,6 @@ from core.environments import Environment
 from core.operations import Attempt
 from core.timestamps import iso_utc
 from core.triage.filter import InvocationStatus
-from core.triage.service import Triage
 from handlers.blocks.format import Rendered
 from handlers.blocks.triage import readout_message
 from handlers.blocks.triage_filter import filter_modal
@@ -133,13 +132,6 @@ async def matches_invocations(body: dict[str, Any]) -> bool:
     return is_invocations(str(body.get("text") or ""))
 
 
-def triage_of(env: Environment) -> Triage:
-    """``env``'s triage (every environment the bot builds has one)."""
-    if env.triage is None:
-        raise RuntimeError(f"the environment {env.name} was built without triage")
-    return env.triage
-
-
 def invocations_command(deps: SlackDeps) -> Listener:
     """The listener for ``/restate invocations …``; Bolt injects its arguments by name."""
 
@@ -188,7 +180,7 @@ async def post_readout(
     channel = attempt.context["channel"]
     tag = deps.tag(env)
     async with naming_environment(tag):
-        readout = await triage_of(env).query(attempt, {**args, "shown": SHOWN})
+        readout = await env.require_triage().query(attempt, {**args, "shown": SHOWN})
     filter_json = json.dumps(args, separators=(",", ":"), sort_keys=True)
     now = iso_utc(datetime.now(UTC))
 
