@@ -49,7 +49,7 @@ from bot.slack_events import slack_events_endpoint
 from core.audit import Actor
 from core.authz import NO_ROLE, ApiKey, can_operate
 from core.environments import Environment, Environments
-from core.errors import ApprovalRequired, InvalidInput, OpsError, Unauthenticated
+from core.errors import ApprovalRequired, InvalidInput, OpsError
 from core.ids import new_request_id
 from core.models import DoctorRequest, parse_request, to_json_dict
 from core.models import Route as OperationRoute
@@ -60,7 +60,6 @@ log = logging.getLogger(__name__)
 
 OPERATOR_PATH = "/api/v2/admin/operator/restate"
 API_KEY_HEADER = http_environment.API_KEY_HEADER
-UNKNOWN_KEY = "Missing or unknown X-Api-Key."
 REQUEST_ID_HEADER = "X-Request-Id"
 #: Optional free text recorded in the audit row (the operator guide's bodies have no field for it).
 REASON_HEADER = "x-reason"
@@ -167,12 +166,10 @@ async def _authenticate(
     """
     environments = services.environments
     if isinstance(env, InvalidInput):
-        name = http_environment.known_anywhere(environments, request.headers.get(API_KEY_HEADER))
-        if name is None:
-            await unscoped.refuse(attempt, route, {}, Unauthenticated(UNKNOWN_KEY))
-        attempt = replace(attempt, actor=_named_actor(name))
-        args = http_environment.unknown_environment_args(request)
-        await unscoped.refuse(attempt, route, args, env)
+        actor, args, error = http_environment.unknown_environment_refusal(
+            environments, request, env
+        )
+        await unscoped.refuse(replace(attempt, actor=actor or attempt.actor), route, args, error)
     caller = http_environment.authenticate(environments, env, request)
     attempt = replace(attempt, actor=_actor(caller.key))
     if caller.key is None:
@@ -226,11 +223,6 @@ async def _check_body(
             parse_request(DoctorRequest, body)
         except InvalidInput as exc:
             await operations.refuse(attempt, route, body, exc)
-
-
-def _named_actor(name: str) -> Actor:
-    """A key some environment knows, presented for an environment that does not exist."""
-    return Actor(id=name, surface="http", display_name=f"API key {name}", role=NO_ROLE)
 
 
 def _actor(key: ApiKey | None) -> Actor:

@@ -20,13 +20,15 @@ from starlette.requests import Request
 
 from bot.metrics import MeteredAuditLog
 from bot.services import Services
-from core.authz import ApiKey
+from core.audit import Actor
+from core.authz import NO_ROLE, ApiKey
 from core.environments import Environment, Environments
-from core.errors import InvalidInput, Unauthenticated
+from core.errors import InvalidInput, OpsError, Unauthenticated
 from core.operations import Operations
 
 ENVIRONMENT_HEADER = "X-Restate-Environment"
 API_KEY_HEADER = "x-api-key"
+UNKNOWN_KEY = "Missing or unknown X-Api-Key."
 #: At most this much of an unknown environment's name is kept in the audit entry.
 MAX_NAME_CHARS = 64
 
@@ -59,7 +61,7 @@ class Caller:
                 f"This X-Api-Key is not valid for the environment {env.name}: "
                 "each environment has its own API keys."
             )
-        return Unauthenticated("Missing or unknown X-Api-Key.")
+        return Unauthenticated(UNKNOWN_KEY)
 
 
 def authenticate(environments: Environments, env: Environment, request: Request) -> Caller:
@@ -78,6 +80,22 @@ def known_anywhere(environments: Environments, presented: str | None) -> str | N
         if key is not None:
             return key.name
     return None
+
+
+def unknown_environment_refusal(
+    environments: Environments, request: Request, unknown: InvalidInput
+) -> tuple[Actor | None, dict[str, str], OpsError]:
+    """How a request naming an unknown environment is refused (audited under no environment):
+    the actor (None: the anonymous caller), the arguments recorded, and the error.
+
+    To a caller whose key some environment knows: ``unknown`` (422 on the header), as that key.
+    To anyone else: the 401, learning no environment name, and nothing of what they sent kept.
+    """
+    name = known_anywhere(environments, request.headers.get(API_KEY_HEADER))
+    if name is None:
+        return None, {}, Unauthenticated(UNKNOWN_KEY)
+    actor = Actor(id=name, surface="http", display_name=f"API key {name}", role=NO_ROLE)
+    return actor, unknown_environment_args(request), unknown
 
 
 def unscoped_operations(services: Services) -> Operations:

@@ -38,10 +38,9 @@ from bot.http import OPERATOR_PATH, _actor, _context, _json, _reason
 from bot.json_body import BodyRefused, read_body
 from bot.metrics import MeteredAuditLog
 from bot.services import Services
-from core.audit import Actor
-from core.authz import NO_ROLE, can_operate
+from core.authz import can_operate
 from core.environments import Environment
-from core.errors import InvalidInput, OpsError, PermissionRequired, Unauthenticated
+from core.errors import InvalidInput, OpsError, PermissionRequired
 from core.ids import new_request_id
 from core.models import to_json_dict
 from core.operations import Attempt
@@ -133,14 +132,10 @@ async def _environment(
     try:
         return http_environment.resolve(services.environments, request)
     except InvalidInput as unknown:
-        presented = request.headers.get(http_environment.API_KEY_HEADER)
-        name = http_environment.known_anywhere(services.environments, presented)
-        if name is None:
-            error: OpsError = Unauthenticated("Missing or unknown X-Api-Key.")
-            await unscoped.refuse(attempt, route, {}, error)
-        actor = Actor(id=name, surface="http", display_name=f"API key {name}", role=NO_ROLE)
-        args = http_environment.unknown_environment_args(request)
-        await unscoped.refuse(replace(attempt, actor=actor), route, args, unknown)
+        actor, args, error = http_environment.unknown_environment_refusal(
+            services.environments, request, unknown
+        )
+        await unscoped.refuse(replace(attempt, actor=actor or attempt.actor), route, args, error)
 
 
 async def _query(triage: Triage, attempt: Attempt, request: Request) -> dict[str, Any]:
