@@ -43,7 +43,10 @@ async def build_environment(
     redis: Redis,
     audit: AuditLog,
     metrics: Metrics,
+    pending: PendingActions,
 ) -> AsyncIterator[Environment]:
+    """``spec``'s clients and use cases; its held writes wait in ``pending``, the one store of
+    offered writes (each environment has its own key space there)."""
     admin = RestateAdminClient(spec.admin_url)
     # One ingress call per doctor run: two slots are plenty.
     ingress = (
@@ -59,7 +62,11 @@ async def build_environment(
             live_service_url=spec.service_url,
             probe_timeout_s=spec.probe_timeout_s,
             readout_max_age_s=READOUT_MAX_AGE_S,
-            approvals=_approvals(spec, settings, redis),
+            approvals=ApprovalGate(
+                TwoPersonRule(force_drain=settings.two_person_force_drain),
+                pending,
+                environment=spec.name,
+            ),
         )
         yield Environment(
             spec=spec,
@@ -78,13 +85,6 @@ async def build_environment(
         await admin.aclose()
         if ingress is not None:
             await ingress.aclose()
-
-
-def _approvals(spec: EnvironmentSpec, settings: Settings, redis: Redis) -> ApprovalGate:
-    """The two-person rule; held writes wait among the pending actions (one store for all)."""
-    held = PendingActions(redis, ttl=timedelta(seconds=settings.pending_action_ttl_s))
-    rule = TwoPersonRule(force_drain=settings.two_person_force_drain)
-    return ApprovalGate(rule, held, environment=spec.name)
 
 
 def _triage(

@@ -52,7 +52,9 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         metrics = Metrics()
         environments = [
             await stack.enter_async_context(
-                build_environment(spec, settings, redis=redis, audit=audit, metrics=metrics)
+                build_environment(
+                    spec, settings, redis=redis, audit=audit, metrics=metrics, pending=pending
+                )
             )
             for spec in specs
         ]
