@@ -36,14 +36,13 @@ class SlackDeps:
         """The environment named, else the channel's, else the default (``InvalidInput``)."""
         return self.environments.resolve(name, channel=channel)
 
-    async def actor(
-        self, user_id: str, display_name: str | None, env: Environment | None = None
-    ) -> Actor:
+    async def actor(self, user_id: str, display_name: str | None, env: Environment) -> Actor:
         """The Slack user as an audit actor, with the role ``env``'s allowlist gives them now.
 
-        Each environment has its own allowlist: a staging operator is not a prod operator.
+        Each environment has its own allowlist: a staging operator is not a prod operator, so
+        the environment is always given (never the default one by omission).
         """
-        allowlist = (env or self.environments.default).spec.allowlist
+        allowlist = env.spec.allowlist
         role = (
             NO_ROLE
             if allowlist is None
@@ -55,9 +54,9 @@ class SlackDeps:
         """How ``env``'s messages name it (nothing in a single-environment bot)."""
         return env_tag(env, self.environments.several)
 
-    def links(self, env: Environment | None = None) -> Links:
+    def links(self, env: Environment) -> Links:
         """Links to ``env``'s Restate UI (and the runbook) for its messages."""
-        spec = (env or self.environments.default).spec
+        spec = env.spec
         return Links(
             ui_url=spec.ui_url or ui_url_for(spec.admin_url),
             runbook_url=self.runbook_url,
