@@ -136,7 +136,8 @@ def load_environments(path: Path, *, slack: bool) -> tuple[list[EnvironmentSpec]
         raise ConfigFileError(f"{path}: not valid TOML: {exc}") from None
     locate = _Locator(path, text)
     problems: list[str] = []
-    resolved = _resolve_refs(raw, (), locate, problems)
+    refs: dict[tuple[str, ...], tuple[str, str]] = {}
+    resolved = _resolve_refs(raw, (), locate, problems, refs)
     if problems:
         raise ConfigFileError("\n".join(problems))
     try:
@@ -144,8 +145,9 @@ def load_environments(path: Path, *, slack: bool) -> tuple[list[EnvironmentSpec]
     except ValidationError as exc:
         raise ConfigFileError(
             "\n".join(
-                locate.describe(tuple(str(p) for p in error["loc"]), _message(error))
+                locate.describe(loc, _unechoed(_message(error), loc, refs))
                 for error in exc.errors()
+                for loc in [tuple(str(p) for p in error["loc"])]
             )
         ) from None
     specs: list[EnvironmentSpec] = []
@@ -233,8 +235,19 @@ def _message(error: Mapping[str, Any]) -> str:
     return message
 
 
-def _resolve_refs(value: Any, path: tuple[str, ...], locate: _Locator, problems: list[str]) -> Any:
-    """Replace every ``{ env = "VAR" }`` with the variable's value."""
+#: A piece of a variable's value this long or longer is never shown in an error.
+_SHOWN_BELOW = 4
+
+
+def _resolve_refs(
+    value: Any,
+    path: tuple[str, ...],
+    locate: _Locator,
+    problems: list[str],
+    refs: dict[tuple[str, ...], tuple[str, str]],
+) -> Any:
+    """Replace every ``{ env = "VAR" }`` with the variable's value; ``refs`` records where each
+    came from (the variable and its value), so that no error shows the value."""
     if isinstance(value, dict):
         if set(value) == {"env"} and path and path[0] == "environments":
             variable = value["env"]
@@ -246,11 +259,28 @@ def _resolve_refs(value: Any, path: tuple[str, ...], locate: _Locator, problems:
                 problems.append(
                     locate.describe(path, f"the environment variable {variable} is not set")
                 )
+            else:
+                refs[path] = (variable, found)
             return found
-        return {k: _resolve_refs(v, (*path, k), locate, problems) for k, v in value.items()}
+        return {k: _resolve_refs(v, (*path, k), locate, problems, refs) for k, v in value.items()}
     if isinstance(value, list):
-        return [_resolve_refs(v, path, locate, problems) for v in value]
+        return [_resolve_refs(v, path, locate, problems, refs) for v in value]
     return value
+
+
+def _unechoed(
+    message: str, loc: tuple[str, ...], refs: Mapping[tuple[str, ...], tuple[str, str]]
+) -> str:
+    """``message`` without any part of the value a variable gave the key at ``loc``: a value
+    read from a variable may be a secret (a reference to the wrong variable must not print it)."""
+    for path, (variable, found) in refs.items():
+        if loc[: len(path)] != path:
+            continue
+        pieces = {found, found.strip(), *(part.strip() for part in found.split(","))}
+        for piece in sorted(pieces, key=len, reverse=True):
+            if len(piece) >= _SHOWN_BELOW and piece in message:
+                message = message.replace(piece, f"<from {variable}>")
+    return message
 
 
 _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
