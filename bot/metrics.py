@@ -31,6 +31,9 @@ from core.models import DoctorReport
 from core.watch.catalog import RULES
 from core.watch.engine import CheckResult
 
+#: The ``environment`` label of an attempt that acted on none: an HTTP request naming an
+#: environment that is not configured (never counted as the default one's).
+NO_ENVIRONMENT = "none"
 COMPONENT_STATES = ("ok", "degraded", "unreachable")
 #: Starts waiting for their finish; beyond this the oldest (a finish that never came) is dropped.
 MAX_OPEN_ATTEMPTS = 10_000
@@ -182,7 +185,7 @@ class MeteredAuditLog:
         if len(self._started) >= MAX_OPEN_ATTEMPTS:
             self._started.popitem(last=False)  # a start whose finish never came
         self._started[start.attempt_id] = (
-            start.environment or DEFAULT_ENVIRONMENT,
+            start.environment or NO_ENVIRONMENT,
             start.route,
             time.monotonic(),
         )

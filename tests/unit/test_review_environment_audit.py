@@ -1,11 +1,17 @@
-"""Review findings: an environment's view of the shared audit log is its own."""
+"""Review findings: an environment's view of the shared audit log (and its metrics) is its own."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.metrics import MeteredAuditLog, Metrics
 from core.audit import Actor, AttemptStart
 from core.environments import DEFAULT_ENVIRONMENT, EnvironmentAudit
+from core.errors import Unauthenticated
+from core.operations import Attempt, Operations
 from core.watch.alerts import last_action
 from tests.fakes import FakeAuditLog
 
@@ -48,3 +54,20 @@ async def test_the_default_environment_keeps_the_entries_older_than_environments
 
     assert [v.start.attempt_id for v in default_views] == ["old"]
     assert [v.start.attempt_id for v in prod_views] == ["p"]
+
+
+async def test_a_refusal_that_acted_on_no_environment_is_not_metered_as_the_default() -> None:
+    """An unknown X-Restate-Environment's refusal (audited unscoped) counts under 'none'."""
+    metrics = Metrics()
+    unscoped = Operations(admin=None, ingress=None, audit=MeteredAuditLog(FakeAuditLog(), metrics))
+    stranger = Attempt(actor=Actor(id="anonymous", surface="http", role="none"))
+    with pytest.raises(Unauthenticated):
+        await unscoped.refuse(stranger, "doctor", {}, Unauthenticated("Missing or unknown key."))
+
+    counted = {
+        s.labels["environment"]
+        for family in text_string_to_metric_families(metrics.exposition().decode())
+        for s in family.samples
+        if s.name == "restate_ops_operations_total"
+    }
+    assert counted == {"none"}
