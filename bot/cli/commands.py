@@ -63,7 +63,14 @@ class Target:
 
     @classmethod
     def of(cls, services: Services, name: str | None) -> Target:
-        """``name``'s environment, else the default; ``InvalidInput`` on ``--env`` otherwise."""
+        """``name``'s environment, else the default; ``InvalidInput`` on ``--env`` otherwise.
+
+        An empty ``--env ""`` (a script's unset variable) is refused, never the default: the
+        caller meant some environment. (An empty ``RESTATE_OPS_ENV`` counts as unset.)
+        """
+        if name is not None and not name.strip():
+            names = ", ".join(services.environments.names)
+            raise InvalidInput(ENV_OPTION, f"must name an environment: one of {names}")
         try:
             env = services.environments.resolve(name)
         except InvalidInput as exc:
