@@ -68,7 +68,7 @@ def test_manifest_declares_what_the_bot_needs() -> None:
     text = MANIFEST.read_text()
 
     assert "- command: /restate" in text
-    assert 'usage_hint: "[doctor | redeploy [serviceUrl] | cleanup [<serviceUrl>' in text
+    assert 'usage_hint: "[doctor [<env>|all] | redeploy [serviceUrl] | cleanup' in text
     assert "interactivity:\n    is_enabled: true" in text
     assert "app_home:\n    home_tab_enabled: true" in text
     assert "bot_events:\n      - app_home_opened" in text
