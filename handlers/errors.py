@@ -17,9 +17,11 @@ from contextlib import asynccontextmanager
 from logging import Logger
 from typing import Any
 
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
 
 from core.errors import InvalidInput, OpsError
 from core.ids import new_request_id
@@ -101,6 +103,33 @@ def after_ack(
 ) -> None:
     """Start a listener's work after its ack, with its failures answered (see ``answering``)."""
     background.start(answering(work, body, respond), name=name)
+
+
+#: The work of one button click: ``(body, action, client, respond)``, run after the ack.
+ClickWork = Callable[
+    [dict[str, Any], dict[str, Any], AsyncWebClient, AsyncRespond], Coroutine[Any, Any, None]
+]
+
+
+def acked_click(
+    background: Background, name: str, work: ClickWork
+) -> Callable[..., Awaitable[None]]:
+    """A button listener that acks, then hands ``work`` to the background runner.
+
+    Bolt injects listener arguments by parameter name, so the names below are load-bearing.
+    """
+
+    async def listener(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        after_ack(background, work(body, action, client, respond), body, respond, name=name)
+
+    return listener
 
 
 def error_handler(background: Background) -> Callable[..., Awaitable[BoltResponse]]:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from core.errors import InvalidInput
 from core.operations import Attempt
 from handlers.blocks.details import invocation_details
 from handlers.deps import Listener, SlackDeps
-from handlers.errors import after_ack, naming_environment
+from handlers.errors import acked_click, naming_environment
 from handlers.ids import split_env_value
 from handlers.messages import reply_ephemeral
 
@@ -25,19 +24,11 @@ from handlers.messages import reply_ephemeral
 def show_details(deps: SlackDeps) -> Listener:
     """The listener for every *Details* button; Bolt injects its arguments by name."""
 
-    async def details(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        await ack()
-        after_ack(
-            deps.background,
-            _handle(deps, body, action, respond),
-            body,
-            respond,
-            name="slack-details",
-        )
-
-    return details
+    return acked_click(
+        deps.background,
+        "slack-details",
+        lambda body, action, _client, respond: _handle(deps, body, action, respond),
+    )
 
 
 def _object(body: dict[str, Any], key: str) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -50,7 +49,7 @@ from handlers.blocks.progress import (
 )
 from handlers.blocks.verify import verify_message
 from handlers.deps import Listener, SlackDeps
-from handlers.errors import after_ack, naming_environment
+from handlers.errors import acked_click, naming_environment
 from handlers.offering import offer_writes
 from handlers.payloads import ButtonClick
 
@@ -60,18 +59,11 @@ log = logging.getLogger(__name__)
 def run_pending_action(deps: SlackDeps) -> Listener:
     """The listener for every write button; Bolt injects its arguments by name."""
 
-    async def run_pending(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        work = _handle(deps, body, action, client, respond)
-        after_ack(deps.background, work, body, respond, name="slack-click")
-
-    return run_pending
+    return acked_click(
+        deps.background,
+        "slack-click",
+        lambda body, action, client, respond: _handle(deps, body, action, client, respond),
+    )
 
 
 async def _handle(

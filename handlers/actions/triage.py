@@ -22,11 +22,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -45,7 +43,7 @@ from handlers.blocks.triage import (
     running_line,
 )
 from handlers.deps import Listener, SlackDeps
-from handlers.errors import after_ack, naming_environment
+from handlers.errors import acked_click, naming_environment
 from handlers.ids import split_env_value
 from handlers.messages import block_dicts, reply_ephemeral
 
@@ -98,50 +96,25 @@ class _Click:
         return context
 
 
-#: The work of one click: ``(body, action, client, respond)``, run after the ack.
-_Work = Callable[
-    [dict[str, Any], dict[str, Any], AsyncWebClient, AsyncRespond], Coroutine[Any, Any, None]
-]
-
-
-def _acked(deps: SlackDeps, name: str, work: _Work) -> Listener:
-    """A listener that acks, then hands ``work`` to the background runner.
-
-    Bolt injects listener arguments by parameter name, so the names below are load-bearing.
-    """
-
-    async def listener(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        after_ack(deps.background, work(body, action, client, respond), body, respond, name=name)
-
-    return listener
-
-
 def preview_clicked(deps: SlackDeps) -> Listener:
-    return _acked(
-        deps,
+    return acked_click(
+        deps.background,
         "triage-preview",
         lambda body, action, client, _respond: _preview(deps, body, action, client),
     )
 
 
 def run_clicked(deps: SlackDeps, *, approve: bool) -> Listener:
-    return _acked(
-        deps,
+    return acked_click(
+        deps.background,
         "triage-run",
         lambda body, action, client, _respond: _run(deps, body, action, client, approve=approve),
     )
 
 
 def stop_clicked(deps: SlackDeps) -> Listener:
-    return _acked(
-        deps,
+    return acked_click(
+        deps.background,
         "triage-stop",
         lambda body, action, client, respond: _stop(deps, body, action, client, respond),
     )
