@@ -45,6 +45,7 @@ from bot.logs import configure_logging
 from bot.serve import bind, serve
 from bot.settings import Settings, load_settings
 from core.restate.client import RestateAdminClient
+from core.tasks import cancel_and_wait
 
 #: The operator guide's service URL, made real: Restate resolves it through the proxy below.
 LIVE_SERVICE_URL = "http://ddwf:9080"
@@ -142,9 +143,7 @@ async def _start_all(processes: tuple[ManagedProcess, ...]) -> None:
     try:
         await asyncio.gather(*tasks)
     except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(tasks)
         raise
 
 

@@ -55,6 +55,7 @@ from core.models import DoctorRequest, parse_request, to_json_dict
 from core.models import Route as OperationRoute
 from core.operations import Attempt, Operations
 from core.redact import redact_outgoing, redact_text
+from core.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,12 @@ READY_TIMEOUT_S = 2.0
 ANONYMOUS = "anonymous"
 
 
-def build_http_app(services: Services, slack_app: AsyncApp | None = None) -> Starlette:
-    """The ASGI app ``restate-ops serve`` runs; ``slack_app`` adds Slack's HTTP-mode endpoint."""
+def build_http_app(
+    services: Services, slack_app: AsyncApp | None = None, *, runs: TaskSet | None = None
+) -> Starlette:
+    """The ASGI app ``restate-ops serve`` runs; ``slack_app`` adds Slack's HTTP-mode endpoint.
+    Work that outlives its request (a triage run started with ``"wait": false``) goes on in
+    ``runs``, for the caller to drain at shutdown."""
     unscoped = http_environment.unscoped_operations(services)
     routes = [
         Route(
@@ -83,7 +88,7 @@ def build_http_app(services: Services, slack_app: AsyncApp | None = None) -> Sta
     from bot.http_approvals import approval_routes
     from bot.http_triage import triage_routes
 
-    routes += triage_routes(services)
+    routes += triage_routes(services, runs or TaskSet())
     routes += approval_routes(services)
     routes += [
         Route("/healthz", _healthz, methods=["GET"]),

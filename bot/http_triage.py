@@ -44,6 +44,7 @@ from core.errors import InvalidInput, OpsError, PermissionRequired
 from core.ids import new_request_id
 from core.models import to_json_dict
 from core.operations import Attempt
+from core.tasks import TaskSet
 from core.triage.audited import AuditedAttempts
 from core.triage.service import Triage, TriageRoute, utc_now
 
@@ -55,8 +56,9 @@ _ACTION_ID = re.compile(r"^bulk_[0-9a-f]{32}$")
 Handler = Callable[[Triage, Attempt, Request], Awaitable[dict[str, Any]]]
 
 
-def triage_routes(services: Services) -> list[Route]:
-    """The triage routes, mounted by ``bot.http.build_http_app``."""
+def triage_routes(services: Services, runs: TaskSet) -> list[Route]:
+    """The triage routes, mounted by ``bot.http.build_http_app``; runs started with
+    ``"wait": false`` go on in ``runs``, which ``serve`` drains at shutdown."""
     # Refusals of a request naming no known environment: audited under no environment.
     unscoped = AuditedAttempts(MeteredAuditLog(services.audit, services.metrics), utc_now)
     table: list[tuple[str, str, TriageRoute, Handler]] = [
@@ -64,7 +66,7 @@ def triage_routes(services: Services) -> list[Route]:
         ("POST", "/actions", "invocations-preview", _preview),
         ("GET", "/actions/{action_id}", "invocations-status", _status),
         ("POST", "/actions/{action_id}/approve", "invocations-approve", _approve),
-        ("POST", "/actions/{action_id}/execute", "invocations-execute", _execute),
+        ("POST", "/actions/{action_id}/execute", "invocations-execute", _executor(runs)),
         ("POST", "/actions/{action_id}/cancel", "invocations-cancel", _cancel),
     ]
     return [
@@ -163,37 +165,31 @@ class _Accepted(dict[str, Any]):
     """An answer sent before the work is done: 202."""
 
 
-#: Runs started with ``"wait": false``, referenced until they end (the loop holds weak refs).
-_RUNS: set[asyncio.Task[Any]] = set()
+def _executor(runs: TaskSet) -> Handler:
+    async def execute(triage: Triage, attempt: Attempt, request: Request) -> dict[str, Any]:
+        """Run it and answer the report; with ``{"wait": false}`` answer 202 once it has
+        started."""
+        action_id = _action_id(request)
+        body = await _body(request)
+        wait = body.get("wait", True)
+        if not isinstance(wait, bool) or set(body) - {"wait"}:
+            raise BodyRefused("body", 'takes only {"wait": true|false}', 422)
+        if wait:
+            return to_json_dict(await triage.execute(attempt, action_id))
+        started = asyncio.Event()
+        run = runs.start(
+            triage.execute(attempt, action_id, on_start=started.set), name=f"triage {action_id}"
+        )
+        until_started = asyncio.create_task(started.wait())
+        try:
+            await asyncio.wait({run, until_started}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            until_started.cancel()
+        if run.done() and not started.is_set():
+            run.result()  # refused before it started (approval, already run): raises the OpsError
+        return _Accepted(actionId=action_id, state="running", status=f"{PATH}/actions/{action_id}")
 
-
-async def _execute(triage: Triage, attempt: Attempt, request: Request) -> dict[str, Any]:
-    """Run it and answer the report; with ``{"wait": false}`` answer 202 once it has started."""
-    action_id = _action_id(request)
-    body = await _body(request)
-    wait = body.get("wait", True)
-    if not isinstance(wait, bool) or set(body) - {"wait"}:
-        raise BodyRefused("body", 'takes only {"wait": true|false}', 422)
-    if wait:
-        return to_json_dict(await triage.execute(attempt, action_id))
-    started = asyncio.Event()
-    run = asyncio.create_task(triage.execute(attempt, action_id, on_start=started.set))
-    _RUNS.add(run)
-    run.add_done_callback(_finished)
-    until_started = asyncio.create_task(started.wait())
-    try:
-        await asyncio.wait({run, until_started}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        until_started.cancel()
-    if run.done() and not started.is_set():
-        run.result()  # refused before it started (approval, already run): raises the OpsError
-    return _Accepted(actionId=action_id, state="running", status=f"{PATH}/actions/{action_id}")
-
-
-def _finished(run: asyncio.Task[Any]) -> None:
-    _RUNS.discard(run)
-    if not run.cancelled() and run.exception() is not None:
-        log.error("triage run failed after it started", exc_info=run.exception())
+    return execute
 
 
 async def _cancel(triage: Triage, attempt: Attempt, request: Request) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from bot.settings import Settings, SettingsError
 from bot.watcher import start_watchers
 from core.audit.store import RedisAuditLog
 from core.errors import AuditUnavailable
+from core.tasks import TaskSet, cancel_and_wait, pause, task_names
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,10 @@ async def _serve(
 
                 slack_work = Background()
                 slack_app = build_slack_app(services, background=slack_work)
-            http_app = build_http_app(services, None if settings.socket_mode else slack_app)
+            runs = TaskSet()  # triage runs started over HTTP with "wait": false
+            http_app = build_http_app(
+                services, None if settings.socket_mode else slack_app, runs=runs
+            )
             server = _Server(
                 uvicorn.Config(
                     http_app,
@@ -116,6 +120,9 @@ async def _serve(
                     server_header=False,
                 )
             )
+            # Set when shutdown begins: the loops below end at their next turn even if a
+            # cancellation is lost (core.tasks).
+            halt = asyncio.Event()
             parts = {asyncio.create_task(server.serve(sockets=[sock]), name="http")}
             if slack_app is not None and settings.socket_mode and settings.slack_app_token:
                 from bot.socket_mode import run_socket_mode
@@ -125,9 +132,13 @@ async def _serve(
                     asyncio.create_task(run_socket_mode(slack_app, token), name="socket-mode")
                 )
             if settings.watch_interval_s:
-                parts.update(start_watchers(services, slack_app.client if slack_app else None))
+                parts.update(
+                    start_watchers(services, slack_app.client if slack_app else None, halt)
+                )
             if settings.audit_retention is not None:
-                parts.add(asyncio.create_task(trim_audit(services.audit), name="audit-retention"))
+                parts.add(
+                    asyncio.create_task(trim_audit(services.audit, halt), name="audit-retention")
+                )
             base_url = f"http://{settings.host}:{sock.getsockname()[1]}"
             names = {task.get_name() for task in parts}
             log.info(
@@ -141,31 +152,38 @@ async def _serve(
             if on_ready is not None:
                 on_ready(base_url)
             try:
-                await _run_until_stopped(server, parts, stop)
+                await _run_until_stopped(server, parts, stop, halt)
             finally:
-                if slack_work is not None:  # work started after acks, before the clients close
-                    await slack_work.drain(GRACEFUL_TIMEOUT_S)
+                # Work that outlived its request or ack finishes before the clients close.
+                drains = [runs.drain(GRACEFUL_TIMEOUT_S)]
+                if slack_work is not None:
+                    drains.append(slack_work.drain(GRACEFUL_TIMEOUT_S))
+                await asyncio.gather(*drains)
 
 
-async def trim_audit(audit: RedisAuditLog, every_s: float = RETENTION_EVERY_S) -> None:
-    """Apply the audit retention window periodically, off the write path (never per append)."""
-    while True:
+async def trim_audit(
+    audit: RedisAuditLog, halt: asyncio.Event, every_s: float = RETENTION_EVERY_S
+) -> None:
+    """Apply the audit retention window periodically, off the write path (never per append),
+    until ``halt`` is set."""
+    while not halt.is_set():
         try:
             removed = await audit.trim_expired()
             if removed:
                 log.info("audit retention removed %d entries", removed)
         except AuditUnavailable as exc:
             log.warning("audit retention skipped: %s", exc.message)
-        await asyncio.sleep(every_s)
+        await pause(every_s, halt)
 
 
 async def _run_until_stopped(
-    server: _Server, parts: set[asyncio.Task[None]], stop: asyncio.Event
+    server: _Server, parts: set[asyncio.Task[None]], stop: asyncio.Event, halt: asyncio.Event
 ) -> None:
     """Wait for ``stop`` or for a part to end on its own; then stop every part.
 
-    uvicorn finishes the requests in flight; Socket Mode is cancelled (closing its connection).
-    A part that ended before ``stop`` is an error: it is raised once everything has stopped.
+    uvicorn finishes the requests in flight (within ``GRACEFUL_TIMEOUT_S``); the other parts are
+    halted and cancelled until they end. A part that ended before ``stop`` is an error: it is
+    raised once everything has stopped.
     """
     stopping = asyncio.create_task(stop.wait(), name="stop")
     done: set[asyncio.Task[Any]] = set()
@@ -173,11 +191,13 @@ async def _run_until_stopped(
         done, _ = await asyncio.wait({*parts, stopping}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         stopping.cancel()
+        halt.set()
         server.should_exit = True
-        for task in parts:
-            if task.get_name() != "http":
-                task.cancel()
-        await asyncio.gather(*parts, return_exceptions=True)
+        http = {task for task in parts if task.get_name() == "http"}
+        stuck = await cancel_and_wait(parts - http, limit_s=GRACEFUL_TIMEOUT_S)
+        if stuck:
+            log.error("shutdown: %s did not stop; leaving it behind", task_names(stuck))
+        await asyncio.gather(*http, return_exceptions=True)
     for task in done & parts:
         error = task.exception() if not task.cancelled() else None
         if error is not None:

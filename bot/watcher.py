@@ -8,6 +8,7 @@ its next check instead of waiting for the lease to expire.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from bot.watch_wiring import lease, thresholds
 from core.environments import DEFAULT_ENVIRONMENT, Environment, EnvironmentAudit
 from core.errors import WatchUnavailable
 from core.operations import utc_now
+from core.tasks import pause, run_to_end
 from core.watch.alerts import AlertNotifier
 from core.watch.engine import Watch, WatchConfig
 from core.watch.store import WatchStore
@@ -68,12 +70,20 @@ async def run_watcher(
     metrics: Metrics | None,
     *,
     interval_s: float,
+    stop: asyncio.Event | None = None,
     environment: str = DEFAULT_ENVIRONMENT,
-    wait: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    wait: Callable[[float], Awaitable[object]] | None = None,
 ) -> None:
-    """Check, wait ``interval_s``, repeat, until cancelled; then give the lease up."""
+    """Check, wait ``interval_s``, repeat, until ``stop`` is set or the task is cancelled; then
+    give the lease up.
+
+    ``stop`` ends the loop even when a cancellation is lost inside a Redis call (see
+    ``core.tasks``): the check in flight finishes and no other starts.
+    """
+    stop = stop or asyncio.Event()
+    pause_for = wait or functools.partial(pause, stop=stop)
     try:
-        while True:
+        while not stop.is_set():
             try:
                 result = await watch.check()
             except WatchUnavailable as exc:
@@ -89,19 +99,19 @@ async def run_watcher(
             else:
                 if metrics is not None:
                     metrics.record_check(result, environment)
-            await wait(interval_s)
+            await pause_for(interval_s)
     finally:
         try:
-            await asyncio.shield(watch.release())
+            await run_to_end(watch.release())  # bounded by the Redis client's timeouts
         except Exception:
             log.warning("watch: could not release the lease; it expires on its own")
 
 
 def start_watchers(
-    services: Services, slack_client: AsyncWebClient | None
+    services: Services, slack_client: AsyncWebClient | None, stop: asyncio.Event
 ) -> list[asyncio.Task[None]]:
-    """The watcher tasks of ``serve``, one per environment: alerts go to Slack when a client is
-    given, else nowhere (the metrics still show open alerts)."""
+    """The watcher tasks of ``serve``, one per environment, until ``stop`` is set: alerts go to
+    Slack when a client is given, else nowhere (the metrics still show open alerts)."""
     return [
         asyncio.create_task(
             run_watcher(
@@ -118,6 +128,7 @@ def start_watchers(
                 ),
                 services.metrics,
                 interval_s=services.settings.watch_interval_s,
+                stop=stop,
                 environment=env.name,
             ),
             name=f"watch-{env.name}",

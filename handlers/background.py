@@ -14,12 +14,10 @@ grows with the square of the requests waiting in it, and hold the event loop for
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Coroutine
 from typing import Any
 
-log = logging.getLogger(__name__)
-
+from core.tasks import TaskSet
 
 #: Enough for an incident channel's worth of operators at once; a burst beyond it queues instead
 #: of thrashing. Kept generous: while Restate hangs, each doctor holds its slot for its probe
@@ -29,14 +27,12 @@ DEFAULT_LIMIT = 16
 
 class Background:
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet()
         self._slots = asyncio.Semaphore(limit)
 
     def start(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run ``work`` as its own task; it must answer its own errors (see ``handlers.errors``)."""
-        task = asyncio.create_task(self._in_turn(work), name=name)
-        self._tasks.add(task)  # the loop keeps only a weak reference to a task
-        task.add_done_callback(self._finished)
+        self._tasks.start(self._in_turn(work), name=name)
 
     async def _in_turn(self, work: Coroutine[Any, Any, None]) -> None:
         try:
@@ -45,23 +41,10 @@ class Background:
         finally:
             work.close()  # never started (cancelled while waiting): no "never awaited" warning
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("%s failed", task.get_name(), exc_info=task.exception())
-
     @property
     def running(self) -> int:
-        return len(self._tasks)
+        return self._tasks.running
 
     async def drain(self, timeout_s: float) -> None:
         """Wait up to ``timeout_s`` for the work in flight, then cancel what is left."""
-        if not self._tasks:
-            return
-        pending = set(self._tasks)
-        _, late = await asyncio.wait(pending, timeout=timeout_s)
-        for task in late:
-            task.cancel()
-        if late:
-            log.warning("cancelled %d Slack tasks still running at shutdown", len(late))
-            await asyncio.gather(*late, return_exceptions=True)
+        await self._tasks.drain(timeout_s)

@@ -33,6 +33,7 @@ from tests.integration.seed_pages import (
     json_example_with,
     shape_problems,
 )
+from tests.stopping import stopped
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +63,7 @@ async def running_server(settings: Settings) -> AsyncIterator[Server]:
         yield Server(ready.result(), settings)
     finally:
         stop.set()
-        await task
+        await stopped(task, "serve")
 
 
 def server_settings(stack: DemoStack, **extra: object) -> Settings:

@@ -31,6 +31,7 @@ from core.watch.store import WatchStore
 from tests.integration.conftest import StartRestate, StartWorkflowService, wait_for_status
 from tests.integration.slack_harness import CHANNEL, OPERATOR, SIGNING_SECRET
 from tests.slack_fake import FakeSlack, SlackCall
+from tests.stopping import stopped
 
 pytestmark = pytest.mark.integration
 
@@ -60,7 +61,7 @@ async def replica(**settings: object) -> AsyncIterator[Replica]:
         yield Replica(url, stop, task)
     finally:
         stop.set()
-        await task
+        await stopped(task, "serve")
 
 
 def metric(text: str, name: str, **labels: str) -> float | None:

@@ -23,15 +23,21 @@ class CountingAudit:
         return 3
 
 
-async def test_retention_runs_periodically_and_survives_an_outage() -> None:
-    """The task keeps trimming after a failed round and stops only when cancelled."""
+async def test_retention_runs_periodically_survives_an_outage_and_ends_when_halted() -> None:
+    """The task keeps trimming after a failed round; halting ends it without a cancellation,
+    and no round starts after the halt."""
     audit = CountingAudit()
-    task = asyncio.create_task(trim_audit(cast(RedisAuditLog, cast(Any, audit)), every_s=0.001))
+    halt = asyncio.Event()
+    task = asyncio.create_task(
+        trim_audit(cast(RedisAuditLog, cast(Any, audit)), halt, every_s=0.001)
+    )
     for _ in range(1000):
         if audit.calls >= 3:
             break
         await asyncio.sleep(0.001)
     assert not task.done()
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    assert audit.calls >= 3
+    halt.set()
+    await task
+    calls = audit.calls
+    await asyncio.sleep(0.01)
+    assert (audit.calls, calls >= 3) == (calls, True)

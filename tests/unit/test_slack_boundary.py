@@ -133,3 +133,25 @@ async def test_drain_cancels_what_outlives_it() -> None:
     await background.drain(timeout_s=0)
 
     assert background.running == 0
+
+
+async def test_drain_cancels_again_work_whose_cancellation_was_lost() -> None:
+    """A cancellation lost inside a Redis call (Python 3.11, ``core.tasks``) is repeated."""
+    background = Background()
+    cancels = 0
+
+    async def loses_the_first_cancellation() -> None:
+        nonlocal cancels
+        while True:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                cancels += 1
+                if cancels > 1:
+                    raise
+
+    background.start(loses_the_first_cancellation(), name="stubborn")
+    await asyncio.sleep(0)
+    await background.drain(timeout_s=0.01)
+
+    assert (background.running, cancels) == (0, 2)
