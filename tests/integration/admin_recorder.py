@@ -7,6 +7,7 @@ Restate *write* at all (not merely that the state happens to look the same after
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import Self
 
@@ -26,7 +27,16 @@ class RecordingAdminProxy:
         self.requests: list[tuple[str, str]] = []
         self._runner: web.AppRunner | None = None
         self._client: httpx.AsyncClient | None = None
+        self._writes_open = asyncio.Event()
+        self._writes_open.set()
         self.url = ""
+
+    def hold_writes(self) -> None:
+        """Keep every write waiting (recorded, not forwarded) until :meth:`release_writes`."""
+        self._writes_open.clear()
+
+    def release_writes(self) -> None:
+        self._writes_open.set()
 
     def writes(self, since: int = 0) -> list[tuple[str, str]]:
         """The requests (from the ``since``-th on) that may change something in Restate."""
@@ -37,6 +47,8 @@ class RecordingAdminProxy:
         assert self._client is not None
         body = await request.read()
         self.requests.append((request.method, request.path))
+        if self.writes(len(self.requests) - 1):
+            await self._writes_open.wait()
         headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED_HEADERS}
         upstream = await self._client.request(
             request.method, request.path_qs, content=body, headers=headers

@@ -11,13 +11,16 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.devstack import WorkflowIngress
+from bot.devstack import WorkflowIngress, free_port
 from bot.http import build_http_app
+from bot.serve import serve
 from bot.services import Services, build_services
 from bot.settings import load_settings
 from core.audit import AttemptView
+from tests.integration.admin_recorder import RecordingAdminProxy
 from tests.integration.conftest import RegisteredWorkflowService, RestateStack
 from tests.integration.test_triage_live import FIXABLE, discard, until_count
+from tests.stopping import stopped
 
 pytestmark = pytest.mark.integration
 
@@ -25,6 +28,7 @@ PATH = "/api/v2/admin/operator/restate/invocations"
 ALICE_KEY = "alice-key-0123456789abcdef"
 BOB_KEY = "bob-key-0123456789abcdef"
 AUDITOR_KEY = "auditor-key-0123456789abcdef"
+HOLD_WHILE_STOPPING_S = 2.0
 
 
 @dataclass
@@ -174,3 +178,44 @@ async def test_execute_without_waiting_answers_202_and_the_status_follows(
     assert (bad.status_code, bad.json()["data"]["field"]) == (422, "body")
     assert (accepted.status_code, accepted.json()["state"]) == (202, "running")
     assert (status["done"], status["executedBy"]) == (3, "alice")
+
+
+async def test_serve_finishes_a_run_started_without_waiting_before_it_stops(
+    api: Api, restate_stack: RestateStack, tmp_path: Any
+) -> None:
+    """A ``"wait": false`` run still going when ``serve`` is told to stop is drained, not lost:
+    its Restate writes are held while ``serve`` stops (a ``serve`` that does not drain returns
+    meanwhile, its clients closed under the run), then every invocation is still resumed before
+    ``serve`` returns."""
+    flag = tmp_path / "fixed"
+    await paused(api, 3, str(flag))
+    async with RecordingAdminProxy(restate_stack.admin_url) as proxy:
+        settings = api.services.settings.model_copy(
+            update={"host": "127.0.0.1", "port": free_port(), "restate_admin_url": proxy.url}
+        )
+        stop = asyncio.Event()
+        ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(serve(settings, stop=stop, on_ready=ready.set_result))
+        try:
+            async with asyncio.timeout(20):
+                url = await asyncio.shield(ready)
+            async with httpx.AsyncClient(base_url=url + PATH, trust_env=False) as http:
+                headers = {"X-Api-Key": ALICE_KEY}
+                flt = {"service": FIXABLE, "keyPrefix": api.prefix}
+                body = {"action": "resume", "filter": flt}
+                preview = await http.post("/actions", json=body, headers=headers)
+                flag.touch()
+                proxy.hold_writes()
+                action = preview.json()["actionId"]
+                execute = f"/actions/{action}/execute"
+                accepted = await http.post(execute, json={"wait": False}, headers=headers)
+        finally:
+            stop.set()
+            # Well within the drain's 15 s; a serve that does not drain has returned by then.
+            await asyncio.wait({task}, timeout=HOLD_WHILE_STOPPING_S)
+            proxy.release_writes()
+            await stopped(task, "serve")
+    status = await api.http.get(f"{PATH}/actions/{action}", headers={"X-Api-Key": BOB_KEY})
+
+    assert (accepted.status_code, accepted.json()["state"]) == (202, "running")
+    assert (status.json()["state"], status.json()["done"]) == ("finished", 3)
