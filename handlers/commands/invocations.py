@@ -34,7 +34,12 @@ from core.triage.filter import InvocationStatus
 from handlers.blocks.format import Rendered
 from handlers.blocks.triage import readout_message
 from handlers.blocks.triage_filter import filter_modal
-from handlers.commands.parse import ENV_WORD, InvalidCommand, split_environment
+from handlers.commands.parse import (
+    InvalidCommand,
+    command_words,
+    is_env_word,
+    split_environment,
+)
 from handlers.deps import Listener, SlackDeps
 from handlers.errors import after_ack, naming_environment
 from handlers.messages import post_to_channel
@@ -62,14 +67,10 @@ _FIELDS = {
 _STATUSES = frozenset(get_args(InvocationStatus))
 
 
-def _is_env(word: str) -> bool:
-    return word.lower().startswith(ENV_WORD)
-
-
 def is_invocations(text: str) -> bool:
     """The first word that is not ``env=…`` is ``invocations`` (``/restate env=prod invocations``
     reads as ``/restate invocations env=prod``)."""
-    words = [w for w in text.split() if not _is_env(w)]
+    words = [w for w in command_words(text) if not is_env_word(w)]
     return bool(words) and words[0].lower() == SUBCOMMAND
 
 

@@ -135,10 +135,13 @@ def help_usage(environments: Environments) -> str:
 
 
 def split_environment(text: str) -> tuple[str | None, str]:
-    """The ``env=<name>`` word of ``text`` (lowercased), and the text without it."""
-    words = text.split()
-    named = [w for w in words if w.lower().startswith(ENV_WORD)]
-    rest = " ".join(w for w in words if not w.lower().startswith(ENV_WORD))
+    """The ``env=<name>`` word of ``text`` (lowercased), and the text without it.
+
+    Only a word of its own counts: ``env=`` inside a quoted part (``error="bad env=prod"``)
+    belongs to that value and never picks an environment.
+    """
+    words = command_words(text)
+    named = [w for w in words if is_env_word(w)]
     if not named:
         return None, text
     if len(named) > 1:
@@ -146,7 +149,35 @@ def split_environment(text: str) -> tuple[str | None, str]:
     name = named[0][len(ENV_WORD) :].lower()
     if not name:
         raise InvalidCommand("env= needs an environment's name (env=prod).", ENV_USAGE)
-    return name, rest
+    return name, " ".join(w for w in words if not is_env_word(w))
+
+
+def is_env_word(word: str) -> bool:
+    return word.lower().startswith(ENV_WORD)
+
+
+def command_words(text: str) -> list[str]:
+    """``text`` split at white space, except inside a quoted part ("…" or '…', when closed later
+    in the text): that part stays in its word, spaces and quotes included. An unclosed quote (an
+    apostrophe in a reason) is an ordinary character."""
+    words: list[str] = []
+    word: list[str] = []
+    at = 0
+    while at < len(text):
+        char = text[at]
+        if char.isspace():
+            if word:
+                words.append("".join(word))
+                word = []
+            at += 1
+            continue
+        close = text.find(char, at + 1) if char in "\"'" else -1
+        end = close + 1 if close != -1 else at + 1
+        word.append(text[at:end])
+        at = end
+    if word:
+        words.append("".join(word))
+    return words
 
 
 def parse_command(

@@ -137,6 +137,20 @@ async def test_a_staging_selection_lists_and_acts_on_staging_only(
     assert ("invocations-execute", "staging") in audited
 
 
+async def test_env_inside_a_quoted_filter_value_does_not_switch_environment(
+    bot: SlackBot, servers: Servers
+) -> None:
+    """In prod's channel, ``error="… env=staging"`` is a filter value: prod is read, not staging."""
+    await bot.command(f'invocations paused key-prefix={servers.prefix} error="not env=staging"')
+    [readout] = await bot.fake.wait_for("chat.postMessage")
+
+    header = readout.blocks[0]["text"]["text"]
+    assert header.startswith("🔴 PROD · 🔎 0 invocation(s)"), header
+    audited = {(v.start.route, v.start.environment) for v in await bot.services.audit.latest(5)}
+    assert ("invocations-query", "prod") in audited
+    assert ("invocations-query", "staging") not in audited
+
+
 async def test_a_prod_button_acts_on_prod_for_prod_operators_only(
     bot: SlackBot, servers: Servers
 ) -> None:

@@ -148,12 +148,20 @@ def test_doctor_names_an_environment_or_all(text: str, environment: str) -> None
         ("cleanup http://x:9080 ENV=Staging", "staging", "cleanup http://x:9080"),
         ("audit 5", None, "audit 5"),
         ("", None, ""),
+        (
+            'invocations error="bad env=prod" paused',
+            None,
+            'invocations error="bad env=prod" paused',
+        ),
+        ("invocations error='x env=prod' env=staging", "staging", "invocations error='x env=prod'"),
+        ("recover Wf k1 can't start env=prod", "prod", "recover Wf k1 can't start"),
     ],
 )
 def test_split_environment_takes_the_env_word_anywhere(
     text: str, named: str | None, rest: str
 ) -> None:
-    """One ``env=<name>`` word anywhere names the environment; the rest is the command."""
+    """One ``env=<name>`` word anywhere names the environment; the rest is the command. An
+    ``env=`` inside a quoted value is part of that value; an apostrophe quotes nothing."""
     assert split_environment(text) == (named, rest)
 
 

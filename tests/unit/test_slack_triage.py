@@ -219,6 +219,19 @@ def test_env_word_names_the_environment_and_alone_opens_the_form() -> None:
     assert (bare.environment, bare.form) == (None, True)
 
 
+def test_env_inside_a_quoted_filter_value_is_part_of_the_value_not_an_environment() -> None:
+    """``error="… env=prod …"`` searches for that text; it does not switch to prod."""
+    quoted = parse_invocations('invocations error="failed with env=prod set" paused')
+    both = parse_invocations('invocations env=staging error="env=prod"')
+
+    assert (quoted.environment, quoted.filter) == (
+        None,
+        {"errorContains": "failed with env=prod set", "status": ["paused"]},
+    )
+    assert (both.environment, both.filter) == ("staging", {"errorContains": "env=prod"})
+    assert is_invocations('error="x env=prod" invocations') is False
+
+
 @pytest.mark.parametrize(
     ("env", "payload", "value"),
     [
