@@ -284,7 +284,7 @@ def _readyz_endpoint(services: Services) -> Callable[[Request], Awaitable[Respon
         """
         envs = list(services.environments)
         redis, *admins = await asyncio.gather(
-            _check(services.redis.ping()), *(_check(env.admin.ready()) for env in envs)
+            _check(services.redis.ping), *(_check(env.admin.ready) for env in envs)
         )
         by_env = {env.name: result for env, result in zip(envs, admins, strict=True)}
         failing = {name: result for name, result in by_env.items() if result != "ok"}
@@ -307,10 +307,12 @@ def _readyz_endpoint(services: Services) -> Callable[[Request], Awaitable[Respon
     return readyz
 
 
-async def _check(call: Awaitable[object]) -> str:
+async def _check(call: Callable[[], Awaitable[object]]) -> str:
+    # A factory, not a coroutine: a request cancelled before this task starts leaves nothing
+    # un-awaited behind.
     try:
         async with asyncio.timeout(READY_TIMEOUT_S):
-            await call
+            await call()
     except Exception as exc:  # any failure means "not ready"; the reason is reported, redacted
         return redact_text(f"{type(exc).__name__}: {exc}")[:300]
     return "ok"

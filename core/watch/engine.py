@@ -154,7 +154,7 @@ class Watch:
         )
 
     async def release(self) -> None:
-        """Give up the lease (at shutdown), so another replica takes over at once."""
-        if self._leadership is not None:
-            await self._lease.release(self._leadership)
-            self._leadership = None
+        """Give up the lease (at shutdown), so another replica takes over at once; also when
+        this replica does not know it leads (an acquire cut short may still have taken it)."""
+        self._leadership = None
+        await self._lease.release()

@@ -41,7 +41,8 @@ return 0
 """
 
 _RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local current = redis.call('GET', KEYS[1])
+if current and string.sub(current, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. '|' then
   return redis.call('DEL', KEYS[1])
 end
 return 0
@@ -82,9 +83,13 @@ class LeaderLease:
         token = await self._acquire(keys=[self.key, self._counter], args=[self.owner, self._ttl_ms])
         return Leadership(self.owner, int(token)) if token is not None else None
 
-    async def release(self, leadership: Leadership) -> None:
-        """Give the lease up at shutdown, so another replica need not wait for it to expire."""
-        await self._release(keys=[self.key], args=[leadership.fence])
+    async def release(self) -> None:
+        """Give the lease up at shutdown, so another replica need not wait for it to expire.
+
+        By owner, whatever the token: an acquire whose reply was lost (cancelled mid-call at
+        shutdown) still took the lease, and the owner id is this replica's alone.
+        """
+        await self._release(keys=[self.key], args=[self.owner])
 
     async def holder(self) -> str | None:
         """``owner|token`` of the current leader, or None."""

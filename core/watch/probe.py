@@ -7,9 +7,10 @@ Everything is read concurrently under the probe timeout. A query that fails leav
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 from core.doctor import run_doctor
@@ -39,10 +40,12 @@ class WatchReadout:
     ingress_probed: bool = True
 
 
-async def _maybe(call: Awaitable[T], timeout_s: float) -> T | None:
+async def _maybe(call: Callable[[], Awaitable[T]], timeout_s: float) -> T | None:
+    # A factory, not a coroutine: a check cancelled before this task starts leaves nothing
+    # un-awaited behind.
     try:
         async with asyncio.timeout(timeout_s):
-            return await call
+            return await call()
     except (TimeoutError, AdminUnreachable, AdminRequestFailed):
         return None
 
@@ -63,11 +66,11 @@ async def read_watch(
     """Doctor and the watch's own counts, concurrently; never raises for an admin failure."""
     report, stuck, failures, long_backing_off, zombies, version = await asyncio.gather(
         run_doctor(admin, ingress, now=lambda: now, probe_timeout_s=probe_timeout_s),
-        _maybe(queries.stuck_by_service(admin), probe_timeout_s),
-        _maybe(queries.failures_since(admin, now - failure_window), probe_timeout_s),
-        _maybe(queries.backing_off_before(admin, now - backing_off), probe_timeout_s),
-        _maybe(queries.zombie_pins(admin), probe_timeout_s),
-        _maybe(_version(admin), probe_timeout_s),
+        _maybe(partial(queries.stuck_by_service, admin), probe_timeout_s),
+        _maybe(partial(queries.failures_since, admin, now - failure_window), probe_timeout_s),
+        _maybe(partial(queries.backing_off_before, admin, now - backing_off), probe_timeout_s),
+        _maybe(partial(queries.zombie_pins, admin), probe_timeout_s),
+        _maybe(partial(_version, admin), probe_timeout_s),
     )
     return WatchReadout(
         report, stuck, failures, long_backing_off, zombies, version, ingress is not None

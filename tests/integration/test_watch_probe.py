@@ -102,6 +102,33 @@ async def test_every_rule_sees_its_trouble_on_a_real_server(
     assert evaluation.unknown == frozenset()
 
 
+async def test_a_watch_stopped_mid_acquire_still_gives_the_lease_up(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """The acquire landed in Redis but its reply never came back (cancelled at shutdown): the
+    watch does not know it leads, and its release frees the lease all the same."""
+    redis: Redis = Redis.from_url(redis_url, decode_responses=True)
+    try:
+        lease = LeaderLease(redis, prefix=redis_prefix, owner="host:1:abc", ttl_ms=60_000)
+        other = LeaderLease(redis, prefix=redis_prefix, owner="host:1:abcd", ttl_ms=60_000)
+        watch = Watch(
+            admin=None,  # type: ignore[arg-type]  # release reads nothing from Restate
+            ingress=None,
+            store=WatchStore(redis, prefix=redis_prefix),
+            lease=lease,
+            audit=FakeAuditLog(),
+            notifier=None,
+            config=WatchConfig(),
+        )
+        assert await lease.acquire() is not None  # the reply the watch never saw
+        await other.release()  # another owner, even one sharing a prefix, frees nothing
+        assert await lease.holder() is not None
+        await watch.release()
+        assert await lease.holder() is None
+    finally:
+        await redis.aclose()
+
+
 async def test_the_lease_fences_off_an_old_leader(redis_url: str, redis_prefix: str) -> None:
     """A new leader gets a higher token; the old one can neither renew nor write with its own."""
     redis: Redis = Redis.from_url(redis_url, decode_responses=True)
@@ -134,7 +161,9 @@ async def test_the_lease_fences_off_an_old_leader(redis_url: str, redis_prefix: 
         assert await store.alerts() == {}
         assert await store.save(new, {state.key: state}, Memory({}), datetime.now(UTC)) is True
         assert list(await store.alerts()) == [state.key]
-        await second.release(new)
+        await first.release()  # not the holder: nothing happens
+        assert await second.holder() == new.fence
+        await second.release()
         assert await second.holder() is None
     finally:
         await redis.aclose()
