@@ -58,7 +58,7 @@ class SlowAdmin(httpx2.AsyncBaseTransport):
 
 
 class NeverStopped:
-    async def stopped_by(self, action_id: str) -> str | None:
+    async def checkpoint(self, action_id: str, now_ms: int) -> str | None:
         return None
 
 

@@ -5,14 +5,17 @@ items are re-read from ``sys_invocation`` a chunk at a time (one query per chunk
 no worker waits for it), and an item whose state no longer fits the action is skipped with the
 reason (gone, replaced by a new run with the same id, or in a status the action does not apply
 to). At most ``concurrency`` actions are in flight, and one read-ahead query.
-The stop flag is read before each item; once it is set, the items not yet started are skipped
-as "stopped", so the report always says what was and was not done.
+Before each item the run checkpoints: one atomic store call that keeps the action alive (so a
+run whose process died reads "interrupted" once its liveness window passes, see
+``core.triage.store``) and returns the stop flag; once that is set, the items not yet started
+are skipped as "stopped", so the report always says what was and was not done.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -49,25 +52,34 @@ def _shown(status: str, result: str | None) -> str:
     return f"{status} ({result})" if status == "completed" and result else status
 
 
-class StopFlag(Protocol):
-    """Where a stop request is read (``BulkActionStore`` in production)."""
+class Checkpoint(Protocol):
+    """Where a run shows it is alive and reads a stop request (``BulkActionStore`` in
+    production)."""
 
-    async def stopped_by(self, action_id: str) -> str | None: ...
+    async def checkpoint(self, action_id: str, now_ms: int) -> str | None:
+        """Keep the running action alive from ``now_ms``; who asked it to stop, or None."""
+        ...
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 class Executor:
     def __init__(
         self,
         admin: RestateAdminClient,
-        store: StopFlag,
+        store: Checkpoint,
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
+        now_ms: Callable[[], int] = wall_clock_ms,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self._admin = admin
         self._store = store
         self._concurrency = concurrency
+        self._now_ms = now_ms
 
     async def run(
         self, action: BulkAction, on_item: Progress | None = None
@@ -93,7 +105,7 @@ class Executor:
 
         async def one(group: asyncio.TaskGroup, index: int, item: TriageItem) -> ItemOutcome:
             if not stopped:
-                who = await self._stop_requested(action.id)
+                who = await self._checkpoint(action.id)
                 if who is not None:
                     stopped.append(who)
             if stopped:
@@ -126,12 +138,13 @@ class Executor:
         except OpsError as exc:
             return exc
 
-    async def _stop_requested(self, action_id: str) -> str | None:
+    async def _checkpoint(self, action_id: str) -> str | None:
         try:
-            return await self._store.stopped_by(action_id)
+            return await self._store.checkpoint(action_id, self._now_ms())
         except OpsError as exc:
-            # Redis is down: nobody can ask to stop now, and the run must not die half-way.
-            log.warning("stop flag of %s unreadable, going on: %s", action_id, exc.message)
+            # Redis is down: nobody can ask to stop now (nor read the run's state), and the run
+            # must not die half-way; the next checkpoint that gets through keeps it alive again.
+            log.warning("checkpoint of %s failed, going on: %s", action_id, exc.message)
             return None
 
 

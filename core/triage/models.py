@@ -14,9 +14,18 @@ from core.triage.filter import MAX_LIMIT, TriageFilter
 from core.triage.names import ActionName
 
 ResumeDeployment = Literal["latest", "keep"]
-ActionState = Literal["pending", "approved", "running", "finished", "cancelled"]
+#: ``interrupted``: it was running and its process ended midway (no checkpoint within the
+#: liveness window, ``core.triage.store``); it is never run or cancelled again.
+ActionState = Literal["pending", "approved", "running", "interrupted", "finished", "cancelled"]
 ItemOutcomeKind = Literal["done", "skipped", "failed"]
 DEFAULT_SHOWN = 20
+#: What an operator does about an interrupted action: its report's ``message``, and the refusal
+#: of running or cancelling it.
+INTERRUPTED_MESSAGE = (
+    "This action's run stopped midway: its process ended before it finished, so some items "
+    "may have been acted on and others not. It will not be run again. Query the invocations "
+    "again and act on what is left."
+)
 
 
 class TriageItem(ApiModel):
@@ -127,6 +136,8 @@ class BulkReport(ApiModel):
     skipped: int = 0
     failed: int = 0
     items: list[ItemOutcome] = Field(default_factory=list)
+    #: What to do next, when the state needs it (``interrupted``).
+    message: str | None = None
 
     @property
     def finished_items(self) -> int:

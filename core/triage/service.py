@@ -36,6 +36,7 @@ from core.triage.audited import AuditedAttempts
 from core.triage.execute import DEFAULT_CONCURRENCY, Executor, Progress
 from core.triage.filter import TriageFilter
 from core.triage.models import (
+    INTERRUPTED_MESSAGE,
     ActionRequest,
     BulkAction,
     BulkReport,
@@ -46,7 +47,7 @@ from core.triage.models import (
     Selection,
 )
 from core.triage.select import select_invocations
-from core.triage.store import BulkActionStore, CancelResult
+from core.triage.store import BulkActionStore, CancelResult, action_state
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,9 @@ class Triage:
         self._action_ttl = action_ttl
         self._now = now
         self._audited = AuditedAttempts(audit, now)
-        self._executor = Executor(admin, store, concurrency=config.concurrency)
+        self._executor = Executor(
+            admin, store, concurrency=config.concurrency, now_ms=lambda: _ms(self._now())
+        )
 
     # --- reads: still answered when the audit store is down ------------------------------------
 
@@ -161,16 +164,18 @@ class Triage:
         )
 
     async def report(self, attempt: Attempt, action_id: str) -> BulkReport:
-        """Where an action stands: its final report, or its state when it has not finished."""
+        """Where an action stands: its final report, or its state and counts so far when it has
+        not finished (``interrupted``, with what to do next, once a run's process has ended)."""
         self._authorize(attempt)
         report = await self._store.report(action_id)
         if report is not None:
             return report
         action, fields = await self._store.load(action_id)
+        state = action_state(fields, _ms(self._now()))
         return BulkReport(
             action_id=action.id,
             action=action.action,
-            state=fields.get("state", "pending"),
+            state=state,
             requested_by=action.requested_by,
             approved_by=fields.get("approved_by"),
             executed_by=fields.get("executed_by"),
@@ -179,6 +184,7 @@ class Triage:
             done=int(fields.get("done", 0)),
             skipped=int(fields.get("skipped", 0)),
             failed=int(fields.get("failed", 0)),
+            message=INTERRUPTED_MESSAGE if state == "interrupted" else None,
         )
 
     # --- writes: refused when their start cannot be audited ------------------------------------
@@ -255,13 +261,14 @@ class Triage:
         return report
 
     async def cancel(self, attempt: Attempt, action_id: str) -> CancelResult:
-        """Withdraw the action, or stop a running one after the items already started."""
+        """Withdraw the action, or stop a running one after the items already started; an
+        interrupted one is refused (its run has already ended midway)."""
         args = {"actionId": action_id}
         await self._admit(attempt, "invocations-cancel", args, None)
         async with self._audited.attempt(
             attempt, "invocations-cancel", args, fail_closed=True
         ) as record:
-            result = await self._store.cancel(action_id, attempt.actor.id)
+            result = await self._store.cancel(action_id, attempt.actor.id, _ms(self._now()))
             record.message = result
         return result
 

@@ -5,8 +5,18 @@ by a Lua script (one step, no read-then-write race): of two operators clicking "
 on two replicas, exactly one wins. The stop flag is a field of the same hash, read between items.
 
     state: pending ──approve──> approved ──claim──> running ──finish──> finished
-              │  └──────────────────claim (no approval needed)──┘
-              └──cancel──> cancelled (also from approved; from running it sets the stop flag)
+              │  └──────────────────claim (no approval needed)──┘   │
+              └──cancel──> cancelled (also from approved;           └──no checkpoint within
+                           from running it sets the stop flag)        LIVENESS_WINDOW──> interrupted
+
+**Liveness.** A running action carries ``alive_until_ms``: set by the claim, pushed forward by
+the run's checkpoint before each item (the same script returns the stop flag). A process that
+dies (SIGKILL, OOM, node lost) stops checkpointing, and once ``alive_until_ms`` has passed the
+action reads ``interrupted`` (:func:`action_state`; the claim and cancel scripts apply the same
+rule): it is never claimed or cancelled again, since its items may be half done. The hash keeps
+``state=running``; "interrupted" is read from the deadline, so a run that was only cut off from
+Redis for longer than the window reads ``running`` again at its next checkpoint. Times are the
+caller's (``now_ms``), so replicas' clocks must agree to well within the window.
 
 An approval expires: a claim after ``approval_ttl`` puts the action back to ``pending``, so a
 fresh approval is needed. The hash expires after ``ttl`` (its report after ``report_ttl``).
@@ -14,7 +24,7 @@ fresh approval is needed. The hash expires after ``ttl`` (its report after ``rep
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from datetime import timedelta
 from typing import Any, Literal, TypeVar
 
@@ -29,9 +39,15 @@ from core.errors import (
     PendingActionUnavailable,
     SelfApprovalRefused,
 )
-from core.triage.models import BulkAction, BulkReport
+from core.triage.models import INTERRUPTED_MESSAGE, ActionState, BulkAction, BulkReport
 
 _T = TypeVar("_T")
+
+#: How long a running action stays "running" without a checkpoint. A checkpoint comes before
+#: every item, from any of the run's workers, so the gap is at most one item: one admin call
+#: (10 s timeout) for most actions, about seven for recover (~80 s worst case) plus the
+#: re-check query. Three minutes is far beyond that, yet a dead run reads "interrupted" soon.
+LIVENESS_WINDOW = timedelta(minutes=3)
 
 _APPROVE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
@@ -45,7 +61,9 @@ return 'ok'
 
 _CLAIM = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
-local f = redis.call('HMGET', KEYS[1], 'state', 'needs_approval', 'approved_at_ms')
+local f = redis.call('HMGET', KEYS[1],
+  'state', 'needs_approval', 'approved_at_ms', 'alive_until_ms')
+if f[1] == 'running' and f[4] and tonumber(f[4]) < tonumber(ARGV[2]) then return 'interrupted' end
 if f[2] == '1' then
   if f[1] == 'pending' then return 'needs-approval' end
   if f[1] ~= 'approved' then return f[1] end
@@ -57,23 +75,31 @@ if f[2] == '1' then
 elseif f[1] ~= 'pending' then
   return f[1]
 end
-redis.call('HSET', KEYS[1], 'state', 'running', 'executed_by', ARGV[1])
+redis.call('HSET', KEYS[1], 'state', 'running', 'executed_by', ARGV[1], 'alive_until_ms', ARGV[5])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 'ok'
 """
 
 _CANCEL = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
-local state = redis.call('HGET', KEYS[1], 'state')
+local f = redis.call('HMGET', KEYS[1], 'state', 'alive_until_ms')
+local state = f[1]
 if state == 'pending' or state == 'approved' then
   redis.call('HSET', KEYS[1], 'state', 'cancelled', 'stopped_by', ARGV[1])
   return 'cancelled'
 end
 if state == 'running' then
+  if f[2] and tonumber(f[2]) < tonumber(ARGV[2]) then return 'interrupted' end
   redis.call('HSETNX', KEYS[1], 'stopped_by', ARGV[1])
   return 'stopping'
 end
 return state
+"""
+
+_CHECKPOINT = """
+local f = redis.call('HMGET', KEYS[1], 'state', 'stopped_by')
+if f[1] == 'running' then redis.call('HSET', KEYS[1], 'alive_until_ms', ARGV[1]) end
+return f[2]
 """
 
 CancelResult = Literal["cancelled", "stopping", "finished"]
@@ -88,15 +114,18 @@ class BulkActionStore:
         ttl: timedelta = timedelta(minutes=15),
         approval_ttl: timedelta = timedelta(minutes=10),
         report_ttl: timedelta = timedelta(days=1),
+        liveness: timedelta = LIVENESS_WINDOW,
     ) -> None:
         self._redis = redis
         self._prefix = prefix
         self._ttl = ttl
         self._approval_ttl = approval_ttl
         self._report_ttl = report_ttl
+        self._liveness_ms = int(liveness.total_seconds() * 1000)
         self._approve = redis.register_script(_APPROVE)
         self._claim = redis.register_script(_CLAIM)
         self._cancel = redis.register_script(_CANCEL)
+        self._checkpoint = redis.register_script(_CHECKPOINT)
 
     def _key(self, action_id: str) -> str:
         return f"{self._prefix}action:{action_id}"
@@ -147,15 +176,15 @@ class BulkActionStore:
             raise _unavailable(result)
 
     async def claim(self, action_id: str, executor: str, now_ms: int) -> None:
-        """Move the action to ``running`` once; every other caller is refused with the reason."""
+        """Move the action to ``running`` once, alive for the liveness window; every other
+        caller is refused with the reason."""
         approval_ms = int(self._approval_ttl.total_seconds() * 1000)
         run_ttl = int(self._report_ttl.total_seconds())
+        alive_until = now_ms + self._liveness_ms
+        args: list[EncodableT] = [executor, now_ms, approval_ms, run_ttl, alive_until]
         result = _text(
             await self._call(
-                "start the action",
-                self._claim(
-                    keys=[self._key(action_id)], args=[executor, now_ms, approval_ms, run_ttl]
-                ),
+                "start the action", self._claim(keys=[self._key(action_id)], args=args)
             )
         )
         if result == "needs-approval":
@@ -171,19 +200,25 @@ class BulkActionStore:
         if result != "ok":
             raise _unavailable(result)
 
-    async def cancel(self, action_id: str, who: str) -> CancelResult:
-        """Withdraw a pending action, or ask a running one to stop after its current items."""
+    async def cancel(self, action_id: str, who: str, now_ms: int) -> CancelResult:
+        """Withdraw a pending action, or ask a running one to stop after its current items; an
+        interrupted one is refused."""
         result = _text(
-            await self._call("cancel", self._cancel(keys=[self._key(action_id)], args=[who]))
+            await self._call(
+                "cancel", self._cancel(keys=[self._key(action_id)], args=[who, now_ms])
+            )
         )
         if result in ("cancelled", "stopping", "finished"):
             return result  # type: ignore[return-value]  # narrowed by the check above
         raise _unavailable(result)
 
-    async def stopped_by(self, action_id: str) -> str | None:
-        """Who asked a running action to stop, or None: read between items."""
+    async def checkpoint(self, action_id: str, now_ms: int) -> str | None:
+        """Between items: keep a running action alive for the liveness window from ``now_ms``,
+        and return who asked it to stop (None: go on)."""
+        alive_until = now_ms + self._liveness_ms
         value = await self._call(
-            "read the stop flag", self._redis.hget(self._key(action_id), "stopped_by")
+            "checkpoint the run",
+            self._checkpoint(keys=[self._key(action_id)], args=[alive_until]),
         )
         return None if value is None else _text(value)
 
@@ -215,6 +250,18 @@ def _text(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
+def action_state(fields: Mapping[str, str], now_ms: int) -> ActionState:
+    """The state of an action's hash at ``now_ms``: ``running`` past its liveness deadline
+    reads ``interrupted`` (the rule the claim and cancel scripts apply too)."""
+    state = fields.get("state", "pending")
+    alive_until = fields.get("alive_until_ms")
+    if state == "running" and alive_until is not None and int(alive_until) < now_ms:
+        return "interrupted"
+    if state in ("pending", "approved", "running", "finished", "cancelled"):
+        return state  # type: ignore[return-value]  # narrowed by the check above
+    raise PendingActionUnavailable(f"The stored action has an unknown state {state!r}.")
+
+
 def _unavailable(state: str) -> PendingActionUnavailable:
     messages = {
         "missing": "This action has expired or does not exist. Query the invocations again.",
@@ -222,6 +269,7 @@ def _unavailable(state: str) -> PendingActionUnavailable:
         "finished": "This action has already run.",
         "cancelled": "This action was cancelled.",
         "approved": "This action is already approved.",
+        "interrupted": INTERRUPTED_MESSAGE,
     }
     return PendingActionUnavailable(
         messages.get(state, f"This action is {state}."), data={"state": state}

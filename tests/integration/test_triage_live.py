@@ -24,13 +24,19 @@ from bot.devstack import WorkflowIngress
 from core.audit import Actor, AttemptFinish, AttemptStart
 from core.audit.chain import decode, reply_entries
 from core.audit.store import RedisAuditLog
-from core.errors import AdminRequestFailed, ApprovalRequired, SelfApprovalRefused
+from core.errors import (
+    AdminRequestFailed,
+    ApprovalRequired,
+    PendingActionUnavailable,
+    SelfApprovalRefused,
+)
 from core.operations import Attempt
 from core.restate.client import RestateAdminClient
 from core.restate.sql import literal
-from core.triage.models import BulkReport, ItemOutcome
+from core.triage.models import INTERRUPTED_MESSAGE, BulkReport, ItemOutcome
 from core.triage.service import Triage, TriageConfig
-from core.triage.store import BulkActionStore
+from core.triage.store import LIVENESS_WINDOW, BulkActionStore
+from tests.integration.admin_recorder import RecordingAdminProxy
 from tests.integration.conftest import RegisteredWorkflowService, RestateStack
 
 pytestmark = pytest.mark.integration
@@ -326,6 +332,97 @@ async def test_a_stop_request_mid_run_leaves_a_report_of_what_was_done(bench: Be
     assert report.stopped_by == "bob"
     assert [(m.state, m.done, m.total) for m in midway] == [("running", 2, 6)]
     assert await count_where(bench.admin, bench.prefix, "status = 'paused'") == 4
+
+
+def clocked(bench: Bench, admin: RestateAdminClient, clock: list[datetime]) -> Triage:
+    """A triage whose clock the test moves, on a store of its own under the test's prefix."""
+    return Triage(
+        admin=admin,
+        audit=bench.audit,
+        store=BulkActionStore(bench.redis, prefix=f"{bench.prefix}store:"),
+        config=TriageConfig(two_person=frozenset(), concurrency=1),
+        now=lambda: clock[0],
+    )
+
+
+async def test_a_run_whose_process_ended_midway_reads_interrupted_and_is_never_rerun(
+    bench: Bench, restate_stack: RestateStack
+) -> None:
+    """Two kills done, the third held, the run cancelled: past its deadline it reads interrupted
+    with its counts, and running or stopping it again is refused with what to do next."""
+    await paused_fixable(bench, 4)
+    clock = [datetime(2026, 12, 2, 7, 0, tzinfo=UTC)]
+    flt = {"service": FIXABLE, "keyPrefix": bench.prefix}
+    async with (
+        RecordingAdminProxy(restate_stack.admin_url) as proxy,
+        RestateAdminClient(proxy.url) as admin,
+    ):
+        triage = clocked(bench, admin, clock)
+        preview = await triage.preview(attempt(ALICE), {"action": "kill", "filter": flt})
+        held = asyncio.Event()
+
+        async def on_item(outcome: ItemOutcome) -> None:
+            if outcome.outcome == "done" and len(proxy.writes()) == 2:
+                proxy.hold_writes()  # the third kill never reaches Restate
+                held.set()
+
+        run = asyncio.create_task(triage.execute(attempt(ALICE), preview.action_id, on_item))
+        try:
+            async with asyncio.timeout(30):
+                await held.wait()
+                while len(proxy.writes()) < 3:  # noqa: ASYNC110 - the proxy has no event for it
+                    await asyncio.sleep(0.05)
+            run.cancel()  # the process ends: no finish, no more checkpoints
+            with pytest.raises(asyncio.CancelledError):
+                await run
+        finally:
+            proxy.release_writes()
+    before = await triage.report(attempt(BOB), preview.action_id)
+    clock[0] += LIVENESS_WINDOW + timedelta(seconds=1)
+
+    after = await triage.report(attempt(BOB), preview.action_id)
+    with pytest.raises(PendingActionUnavailable) as rerun:
+        await triage.execute(attempt(BOB), preview.action_id)
+    with pytest.raises(PendingActionUnavailable) as stop:
+        await triage.cancel(attempt(BOB), preview.action_id)
+
+    assert (before.state, before.done, before.message) == ("running", 2, None)
+    assert (after.state, after.done, after.skipped, after.failed, after.total) == (
+        "interrupted",
+        2,
+        0,
+        0,
+        4,
+    )
+    assert after.message == INTERRUPTED_MESSAGE
+    for refused in (rerun.value, stop.value):
+        assert refused.code == "PENDING_ACTION_UNAVAILABLE"
+        assert (refused.message, refused.data) == (INTERRUPTED_MESSAGE, {"state": "interrupted"})
+
+
+async def test_a_live_runs_checkpoints_keep_it_running_past_its_first_deadline(
+    bench: Bench,
+) -> None:
+    """The clock moves two thirds of the window per item: the run, checkpointing before each
+    item, reads running throughout (past the claim's deadline) and then finished."""
+    await paused_fixable(bench, 3)
+    clock = [datetime(2026, 12, 2, 7, 0, tzinfo=UTC)]
+    claimed_deadline = clock[0] + LIVENESS_WINDOW
+    triage = clocked(bench, bench.admin, clock)
+    flt = {"service": FIXABLE, "keyPrefix": bench.prefix}
+    preview = await triage.preview(attempt(ALICE), {"action": "kill", "filter": flt})
+    midway: list[tuple[str, int, bool]] = []
+
+    async def on_item(outcome: ItemOutcome) -> None:
+        clock[0] += LIVENESS_WINDOW * 2 / 3
+        status = await triage.report(attempt(BOB), preview.action_id)
+        midway.append((status.state, status.done, clock[0] > claimed_deadline))
+
+    report = await triage.execute(attempt(ALICE), preview.action_id, on_item)
+    final = await triage.report(attempt(BOB), preview.action_id)
+
+    assert midway == [("running", 1, False), ("running", 2, True), ("running", 3, True)]
+    assert (report.state, report.done, final.state) == ("finished", 3, "finished")
 
 
 async def test_filters_by_error_code_text_and_age_select_on_the_real_server(
