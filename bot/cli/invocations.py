@@ -168,6 +168,8 @@ async def status(triage: Triage, attempt: Attempt, action_id: str, term: Termina
         return OK
     by = f", approved by {report.approved_by}" if report.approved_by else ""
     term.note(f"{report.state}: {report.action} requested by {report.requested_by}{by}")
+    if report.message:
+        term.note(report.message)
     for line in report_lines(report):
         term.out(line)
     return OK
