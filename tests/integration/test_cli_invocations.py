@@ -8,10 +8,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from bot.cli.exits import ExitCode
 from bot.devstack import WorkflowIngress
+from bot.environment_wiring import TRIAGE_PREFIX
 from core.restate.client import RestateAdminClient
+from core.triage.models import INTERRUPTED_MESSAGE
+from core.triage.store import BulkActionStore
 from tests.integration.conftest import RegisteredWorkflowService, RestateStack
 from tests.integration.test_cli import Cli, cli_env
 from tests.integration.test_triage_live import FIXABLE, discard, until_count
@@ -89,3 +93,38 @@ async def test_kill_waits_for_a_second_operator(
     assert status.err.startswith("pending: kill requested by ")
     assert status.out.splitlines() == ["kill: 0 done, 0 skipped, 0 failed of 2"]
     assert await until_count(admin, prefix, "status = 'paused'", 2) == 2
+
+
+async def test_status_and_stop_of_a_run_whose_process_died_say_what_to_do(
+    setup: tuple[Cli, RestateAdminClient, str, Path], redis_url: str
+) -> None:
+    """A kill claimed by a process that never checkpointed since (long ago): status reads
+    interrupted with what to do next; stop is refused with the same message."""
+    cli, _, prefix, _ = setup
+    kill = await cli("invocations", "kill", "--key-prefix", prefix, "--yes")
+    found = re.search(r"action id: (bulk_[0-9a-f]+)", kill.err)
+    assert found is not None, kill.err
+    action_id = found.group(1)
+    redis: Redis = Redis.from_url(redis_url, decode_responses=True)
+    try:
+        store = BulkActionStore(redis, prefix=TRIAGE_PREFIX)
+        await store.approve(action_id, "bob", now_ms=0)
+        await store.claim(action_id, "bob", now_ms=1)  # its deadline passed in 1970
+    finally:
+        await redis.aclose()
+
+    status = await cli("invocations", "status", action_id)
+    stop = await cli("invocations", "stop", action_id, "--json")
+
+    assert status.code == ExitCode.OK, status.err
+    heading, message = status.err.splitlines()[:2]
+    assert heading.startswith("interrupted: kill requested by ")
+    assert message == INTERRUPTED_MESSAGE
+    assert status.out.splitlines() == ["kill: 0 done, 0 skipped, 0 failed of 2"]
+    assert stop.code == ExitCode.ERROR
+    body = stop.json()
+    assert (body["code"], body["message"], body["data"]["state"]) == (
+        "PENDING_ACTION_UNAVAILABLE",
+        INTERRUPTED_MESSAGE,
+        "interrupted",
+    )

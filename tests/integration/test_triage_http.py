@@ -12,11 +12,14 @@ import httpx
 import pytest
 
 from bot.devstack import WorkflowIngress, free_port
+from bot.environment_wiring import TRIAGE_PREFIX
 from bot.http import build_http_app
 from bot.serve import serve
 from bot.services import Services, build_services
 from bot.settings import load_settings
 from core.audit import AttemptView
+from core.triage.models import INTERRUPTED_MESSAGE
+from core.triage.store import BulkActionStore
 from tests.integration.admin_recorder import RecordingAdminProxy
 from tests.integration.conftest import RegisteredWorkflowService, RestateStack
 from tests.integration.test_triage_live import FIXABLE, discard, until_count
@@ -219,3 +222,36 @@ async def test_serve_finishes_a_run_started_without_waiting_before_it_stops(
 
     assert (accepted.status_code, accepted.json()["state"]) == (202, "running")
     assert (status.json()["state"], status.json()["done"]) == ("finished", 3)
+
+
+async def test_a_run_whose_process_died_reads_interrupted_and_cannot_be_rerun(
+    api: Api, tmp_path: Any
+) -> None:
+    """Claimed long ago and never checkpointed since: GET says interrupted with what to do next,
+    execute and cancel answer 410 with the same message."""
+    await paused(api, 2, str(tmp_path / "fixed"))
+    flt = {"service": FIXABLE, "keyPrefix": api.prefix}
+    preview = await api.post("/actions", ALICE_KEY, {"action": "resume", "filter": flt})
+    action_id = preview.json()["actionId"]
+    store = BulkActionStore(api.services.redis, prefix=TRIAGE_PREFIX)
+    await store.claim(action_id, "alice", now_ms=1)  # the process died at once, in 1970
+
+    status = await api.http.get(f"{PATH}/actions/{action_id}", headers={"X-Api-Key": BOB_KEY})
+    rerun = await api.post(f"/actions/{action_id}/execute", BOB_KEY)
+    cancel = await api.post(f"/actions/{action_id}/cancel", BOB_KEY)
+
+    assert status.status_code == 200
+    body = status.json()
+    assert (body["state"], body["done"], body["total"], body["executedBy"]) == (
+        "interrupted",
+        0,
+        2,
+        "alice",
+    )
+    assert body["message"] == INTERRUPTED_MESSAGE
+    for refused in (rerun, cancel):
+        assert refused.status_code == 410
+        assert (refused.json()["code"], refused.json()["message"]) == (
+            "PENDING_ACTION_UNAVAILABLE",
+            INTERRUPTED_MESSAGE,
+        )
