@@ -12,8 +12,9 @@ on two replicas, exactly one wins. The stop flag is a field of the same hash, re
 **Liveness.** A running action carries ``alive_until_ms``: set by the claim, pushed forward by
 the run's checkpoint before each item (the same script returns the stop flag). A process that
 dies (SIGKILL, OOM, node lost) stops checkpointing, and once ``alive_until_ms`` has passed the
-action reads ``interrupted`` (:func:`action_state`; the claim and cancel scripts apply the same
-rule): it is never claimed or cancelled again, since its items may be half done. The hash keeps
+action reads ``interrupted`` (:func:`action_state`; the approve, claim and cancel scripts apply
+the same rule): it is never approved, claimed or cancelled again, since its items may be half
+done. The hash keeps
 ``state=running``; "interrupted" is read from the deadline, so a run that was only cut off from
 Redis for longer than the window reads ``running`` again at its next checkpoint. Times are the
 caller's (``now_ms``), so replicas' clocks must agree to well within the window.
@@ -51,8 +52,9 @@ LIVENESS_WINDOW = timedelta(minutes=3)
 
 _APPROVE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
-local f = redis.call('HMGET', KEYS[1], 'state', 'needs_approval', 'requested_by')
+local f = redis.call('HMGET', KEYS[1], 'state', 'needs_approval', 'requested_by', 'alive_until_ms')
 if f[2] ~= '1' then return 'not-needed' end
+if f[1] == 'running' and f[4] and tonumber(f[4]) < tonumber(ARGV[2]) then return 'interrupted' end
 if f[1] ~= 'pending' then return f[1] end
 if f[3] == ARGV[1] then return 'self' end
 redis.call('HSET', KEYS[1], 'state', 'approved', 'approved_by', ARGV[1], 'approved_at_ms', ARGV[2])
@@ -252,7 +254,7 @@ def _text(value: Any) -> str:
 
 def action_state(fields: Mapping[str, str], now_ms: int) -> ActionState:
     """The state of an action's hash at ``now_ms``: ``running`` past its liveness deadline
-    reads ``interrupted`` (the rule the claim and cancel scripts apply too)."""
+    reads ``interrupted`` (the rule the approve, claim and cancel scripts apply too)."""
     state = fields.get("state", "pending")
     alive_until = fields.get("alive_until_ms")
     if state == "running" and alive_until is not None and int(alive_until) < now_ms:

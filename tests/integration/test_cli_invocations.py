@@ -99,7 +99,7 @@ async def test_status_and_stop_of_a_run_whose_process_died_say_what_to_do(
     setup: tuple[Cli, RestateAdminClient, str, Path], redis_url: str
 ) -> None:
     """A kill claimed by a process that never checkpointed since (long ago): status reads
-    interrupted with what to do next; stop is refused with the same message."""
+    interrupted with what to do next; stop and approve are refused with the same message."""
     cli, _, prefix, _ = setup
     kill = await cli("invocations", "kill", "--key-prefix", prefix, "--yes")
     found = re.search(r"action id: (bulk_[0-9a-f]+)", kill.err)
@@ -115,16 +115,18 @@ async def test_status_and_stop_of_a_run_whose_process_died_say_what_to_do(
 
     status = await cli("invocations", "status", action_id)
     stop = await cli("invocations", "stop", action_id, "--json")
+    approve = await cli("invocations", "approve", action_id, "--yes", "--json")
 
     assert status.code == ExitCode.OK, status.err
     heading, message = status.err.splitlines()[:2]
     assert heading.startswith("interrupted: kill requested by ")
     assert message == INTERRUPTED_MESSAGE
     assert status.out.splitlines() == ["kill: 0 done, 0 skipped, 0 failed of 2"]
-    assert stop.code == ExitCode.ERROR
-    body = stop.json()
-    assert (body["code"], body["message"], body["data"]["state"]) == (
-        "PENDING_ACTION_UNAVAILABLE",
-        INTERRUPTED_MESSAGE,
-        "interrupted",
-    )
+    for refused in (stop, approve):
+        assert refused.code == ExitCode.ERROR
+        body = refused.json()
+        assert (body["code"], body["message"], body["data"]["state"]) == (
+            "PENDING_ACTION_UNAVAILABLE",
+            INTERRUPTED_MESSAGE,
+            "interrupted",
+        )
