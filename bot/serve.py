@@ -24,7 +24,7 @@ from bot.settings import Settings, SettingsError
 from bot.watcher import start_watchers
 from core.audit.store import RedisAuditLog
 from core.errors import AuditUnavailable
-from core.tasks import UNWIND_S, TaskSet, cancel_and_wait, pause, task_names
+from core.tasks import UNWIND_S, TaskSet, cancel_and_wait, pause
 
 log = logging.getLogger(__name__)
 
@@ -194,9 +194,7 @@ async def _run_until_stopped(
         halt.set()
         server.should_exit = True
         http = {task for task in parts if task.get_name() == "http"}
-        stuck = await cancel_and_wait(parts - http, limit_s=UNWIND_S)
-        if stuck:
-            log.error("shutdown: %s did not stop; leaving it behind", task_names(stuck))
+        await cancel_and_wait(parts - http, limit_s=UNWIND_S)
         await asyncio.gather(*http, return_exceptions=True)
     for task in done & parts:
         error = task.exception() if not task.cancelled() else None

@@ -60,9 +60,7 @@ class TaskSet:
         _, late = await asyncio.wait(set(self._tasks), timeout=timeout_s)
         if late:
             log.warning("cancelling %d tasks still running at shutdown", len(late))
-            stuck = await cancel_and_wait(late, limit_s=UNWIND_S)
-            if stuck:
-                log.error("shutdown: %s did not stop; leaving it behind", task_names(stuck))
+            await cancel_and_wait(late, limit_s=UNWIND_S)
 
 
 async def cancel_and_wait(
@@ -73,10 +71,12 @@ async def cancel_and_wait(
 ) -> set[asyncio.Task[Any]]:
     """Cancel ``tasks`` and wait until each has ended, cancelling again any that goes on.
 
-    Returns the tasks still running after ``limit_s`` (never, without a limit). The outcome of
+    Returns (and logs) the tasks still running after ``limit_s`` (never, without a limit), left
+    behind so that shutdown ends. The outcome of
     each ended task is marked retrieved: the caller reads it with ``task.exception()`` if it
     cares, and an error raised while cancelling is not reported a second time at exit.
     """
+    tasks = list(tasks)  # read twice below
     loop = asyncio.get_running_loop()
     deadline = None if limit_s is None else loop.time() + limit_s
     running = {task for task in tasks if not task.done()}
@@ -89,10 +89,12 @@ async def cancel_and_wait(
         _, running = await asyncio.wait(running, timeout=max(wait_s, 0))
         if not running or (deadline is not None and loop.time() >= deadline):
             break
-        log.debug("cancelling %s again (round %d)", task_names(running), rounds + 1)
+        log.debug("cancelling %s again (round %d)", _task_names(running), rounds + 1)
     for task in tasks:
         if task.done() and not task.cancelled():
             task.exception()
+    if running:
+        log.error("%s did not stop when cancelled; leaving it behind", _task_names(running))
     return running
 
 
@@ -124,6 +126,6 @@ async def pause(seconds: float, stop: asyncio.Event) -> bool:
     return stop.is_set()
 
 
-def task_names(tasks: Iterable[asyncio.Task[Any]]) -> str:
+def _task_names(tasks: Iterable[asyncio.Task[Any]]) -> str:
     """The tasks' names, for a log line."""
     return ", ".join(sorted(task.get_name() for task in tasks))

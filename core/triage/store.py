@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
 from datetime import timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 from pydantic import ValidationError
 from redis.asyncio import Redis
@@ -50,22 +50,35 @@ _T = TypeVar("_T")
 #: re-check query. Three minutes is far beyond that, yet a dead run reads "interrupted" soon.
 LIVENESS_WINDOW = timedelta(minutes=3)
 
-_APPROVE = """
+# The liveness rule, once for every script that refuses an interrupted action (``action_state``
+# is the same rule for Python readers). HMGET gives false for a missing field: older claims.
+_INTERRUPTED = """
+local function interrupted(state, alive_until, now)
+  return state == 'running' and alive_until and tonumber(alive_until) < tonumber(now)
+end
+"""
+
+_APPROVE = (
+    _INTERRUPTED
+    + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
 local f = redis.call('HMGET', KEYS[1], 'state', 'needs_approval', 'requested_by', 'alive_until_ms')
 if f[2] ~= '1' then return 'not-needed' end
-if f[1] == 'running' and f[4] and tonumber(f[4]) < tonumber(ARGV[2]) then return 'interrupted' end
+if interrupted(f[1], f[4], ARGV[2]) then return 'interrupted' end
 if f[1] ~= 'pending' then return f[1] end
 if f[3] == ARGV[1] then return 'self' end
 redis.call('HSET', KEYS[1], 'state', 'approved', 'approved_by', ARGV[1], 'approved_at_ms', ARGV[2])
 return 'ok'
 """
+)
 
-_CLAIM = """
+_CLAIM = (
+    _INTERRUPTED
+    + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
 local f = redis.call('HMGET', KEYS[1],
   'state', 'needs_approval', 'approved_at_ms', 'alive_until_ms')
-if f[1] == 'running' and f[4] and tonumber(f[4]) < tonumber(ARGV[2]) then return 'interrupted' end
+if interrupted(f[1], f[4], ARGV[2]) then return 'interrupted' end
 if f[2] == '1' then
   if f[1] == 'pending' then return 'needs-approval' end
   if f[1] ~= 'approved' then return f[1] end
@@ -81,8 +94,11 @@ redis.call('HSET', KEYS[1], 'state', 'running', 'executed_by', ARGV[1], 'alive_u
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 'ok'
 """
+)
 
-_CANCEL = """
+_CANCEL = (
+    _INTERRUPTED
+    + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
 local f = redis.call('HMGET', KEYS[1], 'state', 'alive_until_ms')
 local state = f[1]
@@ -90,13 +106,14 @@ if state == 'pending' or state == 'approved' then
   redis.call('HSET', KEYS[1], 'state', 'cancelled', 'stopped_by', ARGV[1])
   return 'cancelled'
 end
+if interrupted(state, f[2], ARGV[2]) then return 'interrupted' end
 if state == 'running' then
-  if f[2] and tonumber(f[2]) < tonumber(ARGV[2]) then return 'interrupted' end
   redis.call('HSETNX', KEYS[1], 'stopped_by', ARGV[1])
   return 'stopping'
 end
 return state
 """
+)
 
 _CHECKPOINT = """
 local f = redis.call('HMGET', KEYS[1], 'state', 'stopped_by')
@@ -259,7 +276,7 @@ def action_state(fields: Mapping[str, str], now_ms: int) -> ActionState:
     alive_until = fields.get("alive_until_ms")
     if state == "running" and alive_until is not None and int(alive_until) < now_ms:
         return "interrupted"
-    if state in ("pending", "approved", "running", "finished", "cancelled"):
+    if state in get_args(ActionState):
         return state  # type: ignore[return-value]  # narrowed by the check above
     raise PendingActionUnavailable(f"The stored action has an unknown state {state!r}.")
 
