@@ -21,7 +21,6 @@ import pytest
 from bot.demo import DEMO_API_KEYS, FAILED_KEYS, LIVE_SERVICE_URL, RETRYING_KEY, DemoStack
 from bot.demo import demo_stack as start_demo_stack
 from bot.devstack import free_port
-from bot.serve import serve
 from bot.services import build_services
 from bot.settings import Settings
 from core.audit import AttemptView
@@ -33,7 +32,7 @@ from tests.integration.seed_pages import (
     json_example_with,
     shape_problems,
 )
-from tests.stopping import stopped
+from tests.stopping import serving
 
 pytestmark = pytest.mark.integration
 
@@ -51,19 +50,8 @@ class Server:
 @asynccontextmanager
 async def running_server(settings: Settings) -> AsyncIterator[Server]:
     """`serve` in this event loop until the block ends; the URL once the port is bound."""
-    stop = asyncio.Event()
-    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(serve(settings, stop=stop, on_ready=ready.set_result))
-    waiting: set[asyncio.Future[Any]] = {task, ready}
-    await asyncio.wait(waiting, timeout=30, return_when=asyncio.FIRST_COMPLETED)
-    if not ready.done():
-        task.cancel()
-        raise RuntimeError(f"serve did not start: {task.exception() if task.done() else task}")
-    try:
-        yield Server(ready.result(), settings)
-    finally:
-        stop.set()
-        await stopped(task, "serve")
+    async with serving(settings) as served:
+        yield Server(served.url, settings)
 
 
 def server_settings(stack: DemoStack, **extra: object) -> Settings:

@@ -14,7 +14,6 @@ import pytest
 from bot.devstack import WorkflowIngress, free_port
 from bot.environment_wiring import TRIAGE_PREFIX
 from bot.http import build_http_app
-from bot.serve import serve
 from bot.services import Services, build_services
 from bot.settings import load_settings
 from core.audit import AttemptView
@@ -23,7 +22,7 @@ from core.triage.store import BulkActionStore
 from tests.integration.admin_recorder import RecordingAdminProxy
 from tests.integration.conftest import RegisteredWorkflowService, RestateStack
 from tests.integration.test_triage_live import FIXABLE, discard, until_count
-from tests.stopping import stopped
+from tests.stopping import serving
 
 pytestmark = pytest.mark.integration
 
@@ -196,13 +195,8 @@ async def test_serve_finishes_a_run_started_without_waiting_before_it_stops(
         settings = api.services.settings.model_copy(
             update={"host": "127.0.0.1", "port": free_port(), "restate_admin_url": proxy.url}
         )
-        stop = asyncio.Event()
-        ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        task = asyncio.create_task(serve(settings, stop=stop, on_ready=ready.set_result))
-        try:
-            async with asyncio.timeout(20):
-                url = await asyncio.shield(ready)
-            async with httpx.AsyncClient(base_url=url + PATH, trust_env=False) as http:
+        async with serving(settings) as served:
+            async with httpx.AsyncClient(base_url=served.url + PATH, trust_env=False) as http:
                 headers = {"X-Api-Key": ALICE_KEY}
                 flt = {"service": FIXABLE, "keyPrefix": api.prefix}
                 body = {"action": "resume", "filter": flt}
@@ -212,12 +206,12 @@ async def test_serve_finishes_a_run_started_without_waiting_before_it_stops(
                 action = preview.json()["actionId"]
                 execute = f"/actions/{action}/execute"
                 accepted = await http.post(execute, json={"wait": False}, headers=headers)
-        finally:
-            stop.set()
-            # Well within the drain's 15 s; a serve that does not drain has returned by then.
-            await asyncio.wait({task}, timeout=HOLD_WHILE_STOPPING_S)
-            proxy.release_writes()
-            await stopped(task, "serve")
+            served.stop.set()
+            try:
+                # Well within the drain's 15 s; a serve that does not drain has returned by then.
+                await asyncio.wait({served.task}, timeout=HOLD_WHILE_STOPPING_S)
+            finally:
+                proxy.release_writes()
     status = await api.http.get(f"{PATH}/actions/{action}", headers={"X-Api-Key": BOB_KEY})
 
     assert (accepted.status_code, accepted.json()["state"]) == (202, "running")

@@ -13,8 +13,7 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -23,7 +22,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.devstack import WorkflowIngress
 from bot.devstack.processes import free_ports
-from bot.serve import serve
 from bot.settings import load_settings
 from core.audit.store import audit_redis_client
 from core.restate.client import RestateAdminClient
@@ -31,7 +29,7 @@ from core.watch.store import WatchStore
 from tests.integration.conftest import StartRestate, StartWorkflowService, wait_for_status
 from tests.integration.slack_harness import CHANNEL, OPERATOR, SIGNING_SECRET
 from tests.slack_fake import FakeSlack, SlackCall
-from tests.stopping import stopped
+from tests.stopping import Served, serving
 
 pytestmark = pytest.mark.integration
 
@@ -40,28 +38,9 @@ HEADLINE = f"New terminal failures: {RECOVERY}"
 API_KEY = "sk_test_operator_0123456789"
 
 
-@dataclass
-class Replica:
-    url: str
-    stop: asyncio.Event
-    task: asyncio.Task[None]
-
-
-@asynccontextmanager
-async def replica(**settings: object) -> AsyncIterator[Replica]:
+def replica(**settings: object) -> AbstractAsyncContextManager[Served]:
     """``serve`` in this event loop until the test stops it (or leaves the block)."""
-    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        serve(load_settings(**settings), stop=stop, on_ready=ready.set_result)
-    )
-    try:
-        async with asyncio.timeout(20):
-            url = await asyncio.shield(ready)
-        yield Replica(url, stop, task)
-    finally:
-        stop.set()
-        await stopped(task, "serve")
+    return serving(load_settings(**settings))
 
 
 def metric(text: str, name: str, **labels: str) -> float | None:
@@ -73,13 +52,13 @@ def metric(text: str, name: str, **labels: str) -> float | None:
     return None
 
 
-async def scrape(http: httpx.AsyncClient, replica: Replica) -> str:
+async def scrape(http: httpx.AsyncClient, replica: Served) -> str:
     response = await http.get(f"{replica.url}/metrics")
     assert response.status_code == 200
     return response.text
 
 
-async def leads(http: httpx.AsyncClient, replica: Replica) -> bool:
+async def leads(http: httpx.AsyncClient, replica: Served) -> bool:
     return metric(await scrape(http, replica), "restate_ops_watch_leader") == 1.0
 
 
